@@ -1,0 +1,39 @@
+export const HELP: Record<string, string> = {
+  main: `gpu-admission — Kubernetes admission webhook for GPU and accelerator workloads
+
+Usage: gpu-admission <command> [flags]
+
+Commands:
+  serve              run the HTTPS admission webhook (POST /mutate, POST /validate)
+  policy validate    check a policy directory and print what it defines
+  policy schema      print (or write) the JSON Schema of the policy files
+  certs              generate a CA and a serving certificate for the webhook Service
+
+Run 'gpu-admission <command> --help' for the flags of a command.
+Global flags: --help, --version`,
+  serve: `Usage: gpu-admission serve [flags]
+
+Runs the webhook over HTTPS (TLS >= 1.2, HTTP/1.1 keep-alive).
+
+Flags:
+  --policies <dir>               policy directory, watched and reloaded on change (default: policies)
+  --host <addr>                  address to listen on (default: 0.0.0.0)
+  --port <n>                     port to listen on (default: 8443)
+  --cert <file>, --key <file>    serving certificate and key (PEM); without them a self-signed
+                                 development certificate is generated into --cert-dir
+  --cert-dir <dir>               where the development certificate lives (default: certs)
+  --accelerator-resources <list> extra accelerator resource names, comma-separated, '*' globs allowed
+                                 (added to the built-in list and the pools' resources)
+  --shutdown-delay <seconds>     on SIGTERM, report not ready and keep serving this long (default: 5)
+  --log-level <level>            trace|debug|info|warn|error (default: info, or $LOG_LEVEL)
+
+Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
+  policy: `Usage:
+  gpu-admission policy validate [--policies <dir>]   exit 0 valid, 2 invalid (every problem printed)
+  gpu-admission policy schema [--out <file>]         the JSON Schema (policies/schema.json)`,
+  certs: `Usage: gpu-admission certs [--service gpu-admission] [--namespace gpu-admission] [--out certs]
+                          [--extra-names localhost,127.0.0.1] [--days 365]
+
+Writes ca.crt, tls.crt (chain) and tls.key for <svc>, <svc>.<ns>, <svc>.<ns>.svc and
+<svc>.<ns>.svc.cluster.local, plus the extra names.`,
+};

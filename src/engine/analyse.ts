@@ -1,0 +1,40 @@
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { NamespacePolicy } from '../policy/types.js';
+import { candidatePools } from '../scheduling/pools.js';
+import { alternatives, selectionOf } from '../scheduling/selectors.js';
+import { analyseAccelerators } from '../workload/accelerators.js';
+import type { EngineConfig, PodAnalysis, PodSpecTarget } from './types.js';
+
+export interface AnalysisInput {
+  target: PodSpecTarget;
+  namespace: string;
+  objectMeta?: V1ObjectMeta;
+  policy: NamespacePolicy;
+  config: EngineConfig;
+}
+
+function controllerKind(meta: V1ObjectMeta | undefined): string | undefined {
+  const refs = Array.isArray(meta?.ownerReferences) ? meta.ownerReferences : [];
+  return refs.find((r) => r && r.controller === true)?.kind;
+}
+
+export function ownerKindOf(input: Pick<AnalysisInput, 'objectMeta' | 'target'>): string | undefined {
+  return controllerKind(input.target.isTemplate ? input.objectMeta : input.objectMeta ?? input.target.metadata);
+}
+
+export function analyse(input: AnalysisInput): PodAnalysis {
+  const { target, policy, config } = input;
+  const acc = analyseAccelerators(target.spec, config.accelerators);
+  const selection = selectionOf(target.spec, target.path);
+  const alts = alternatives(selection, target.spec);
+  const gates = target.spec.schedulingGates;
+  return {
+    ...input,
+    acc,
+    selection,
+    alternatives: alts,
+    candidates: candidatePools(alts, acc.resources, config.pools, policy),
+    gated: Array.isArray(gates) && gates.length > 0,
+    daemonSet: ownerKindOf(input) === 'DaemonSet',
+  };
+}

@@ -1,0 +1,77 @@
+import type { V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
+import type { GpuPool, NamespacePolicy } from '../policy/types.js';
+import type { AcceleratorAnalysis, AcceleratorMatcher } from '../workload/accelerators.js';
+import type { PoolCandidates } from '../scheduling/pools.js';
+import type { Requirement, Selection } from '../scheduling/selectors.js';
+
+/** One problem a rule found: where, what, how to fix it. */
+export interface Finding {
+  ruleId: string;
+  /** Field path as kubectl explain spells it, e.g. `spec.containers[0].resources.limits`. */
+  path: string;
+  message: string;
+  fix: string;
+  /** Advisory findings never deny, whatever the mode. */
+  advisory?: boolean;
+}
+
+/** A Pod spec found in an object, with where it lives. */
+export interface PodSpecTarget {
+  spec: V1PodSpec;
+  /** JSON Pointer of the spec in the object (`/spec`, `/spec/template/spec`). */
+  pointer: string;
+  /** Dotted path of the spec for messages (`spec`, `spec.template.spec`). */
+  path: string;
+  /** Metadata of the Pod or of the template. */
+  metadata?: V1ObjectMeta;
+  isTemplate: boolean;
+}
+
+/** Everything the cluster-wide configuration says, fixed for one evaluation. */
+export interface EngineConfig {
+  pools: GpuPool[];
+  accelerators: AcceleratorMatcher;
+}
+
+/** What rules and mutators read: computed once per Pod spec. */
+export interface PodAnalysis {
+  target: PodSpecTarget;
+  namespace: string;
+  /** Metadata of the object under review (owner references of a Pod live here). */
+  objectMeta?: V1ObjectMeta;
+  policy: NamespacePolicy;
+  config: EngineConfig;
+  acc: AcceleratorAnalysis;
+  selection: Selection;
+  alternatives: Requirement[][];
+  candidates: PoolCandidates;
+  /** Scheduling gates present: a queue controller will still add selection and tolerations. */
+  gated: boolean;
+  /** Pod (or template) owned by a DaemonSet controller. */
+  daemonSet: boolean;
+}
+
+export interface Rule {
+  id: string;
+  summary: string;
+  check(a: PodAnalysis): Finding[];
+}
+
+/** A change a mutator made, for logs, audit annotations and the audit diff. */
+export interface MutationNote {
+  mutator: string;
+  path: string;
+  description: string;
+}
+
+export interface MutatorResult {
+  notes: MutationNote[];
+  warnings: Finding[];
+}
+
+export interface Mutator {
+  id: string;
+  enabled(policy: NamespacePolicy): boolean;
+  /** Changes `spec` (a clone) in place; must be idempotent. */
+  apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult;
+}

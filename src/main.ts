@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { HELP } from './cli/help.js';
+import { generateCerts, pemChain } from './certs/generate.js';
+import { loadPolicyDir, PolicyError } from './policy/load.js';
+import { policyFileSchema } from './policy/schema.js';
+import { createLogger } from './server/logger.js';
+import { serve } from './server/serve.js';
+
+class UsageError extends Error {}
+
+const list = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function int(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got "${v}"`);
+  return n;
+}
+
+async function runServe(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    policies: { type: 'string', default: 'policies' }, host: { type: 'string', default: '0.0.0.0' },
+    port: { type: 'string', default: '8443' }, cert: { type: 'string' }, key: { type: 'string' },
+    'cert-dir': { type: 'string', default: 'certs' }, 'accelerator-resources': { type: 'string' },
+    'shutdown-delay': { type: 'string', default: '5' }, 'log-level': { type: 'string' },
+  });
+  if (values.help) return help('serve');
+  const logger = createLogger(values['log-level']);
+  const stop = await serve({
+    policies: values.policies as string, host: values.host as string, port: int('port', values.port as string),
+    cert: values.cert, key: values.key, certDir: values['cert-dir'] as string,
+    acceleratorResources: list(values['accelerator-resources']), shutdownDelay: int('shutdown-delay', values['shutdown-delay'] as string), logger,
+  });
+  const onSignal = (signal: string) => (): void => {
+    logger.info({ event: 'signal', signal }, `received ${signal}`);
+    stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  process.once('SIGINT', onSignal('SIGINT'));
+  return new Promise<number>(() => undefined);
+}
+
+async function runPolicy(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { policies: { type: 'string', default: 'policies' }, out: { type: 'string' } });
+  const sub = positionals[0];
+  if (values.help || !sub) return help('policy');
+  if (sub === 'schema') {
+    const text = `${JSON.stringify(policyFileSchema, null, 2)}\n`;
+    if (values.out) await writeFile(values.out, text);
+    else process.stdout.write(text);
+    return 0;
+  }
+  if (sub !== 'validate') throw new UsageError(`unknown policy command "${sub}"`);
+  try {
+    const set = await loadPolicyDir(values.policies as string);
+    console.log(`${values.policies}: valid — ${set.pools.length} GpuPool(s): ${set.pools.map((p) => p.name).join(', ') || '-'}; ` +
+      `${set.policies.length} NamespacePolicy(s): ${set.policies.map((p) => p.name + (p.isDefault ? ' (default)' : '')).join(', ') || '-'}`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    console.error(err.message);
+    return 2;
+  }
+}
+
+async function runCerts(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    service: { type: 'string', default: 'gpu-admission' }, namespace: { type: 'string', default: 'gpu-admission' },
+    out: { type: 'string', default: 'certs' }, 'extra-names': { type: 'string', default: 'localhost,127.0.0.1' }, days: { type: 'string', default: '365' },
+  });
+  if (values.help) return help('certs');
+  const out = values.out as string;
+  const b = await generateCerts({ service: values.service as string, namespace: values.namespace as string, extraNames: list(values['extra-names']), days: int('days', values.days as string) });
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'ca.crt'), b.caCert);
+  await writeFile(join(out, 'tls.crt'), pemChain(b.cert, b.caCert));
+  await writeFile(join(out, 'tls.key'), b.key, { mode: 0o600 });
+  console.log(`wrote ${join(out, 'ca.crt')}, ${join(out, 'tls.crt')}, ${join(out, 'tls.key')}`);
+  return 0;
+}
+
+function help(topic: string): number {
+  console.log(HELP[topic] ?? HELP['main']);
+  return 0;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': return runServe(rest);
+    case 'policy': return runPolicy(rest);
+    case 'certs': return runCerts(rest);
+    case '--version': case 'version': console.log(version()); return 0;
+    case undefined: case '--help': case '-h': case 'help': return help('main');
+    default: throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`gpu-admission: ${err.message}\nRun 'gpu-admission --help' for usage.`);
+      process.exitCode = 2;
+    } else {
+      console.error(`gpu-admission: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+  },
+);

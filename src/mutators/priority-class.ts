@@ -1,0 +1,27 @@
+import type { V1PodSpec } from '@kubernetes/client-node';
+import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
+
+const ID = 'default-priority-class';
+
+/**
+ * The Priority admission plugin has already resolved `spec.priority` (and preemptionPolicy) from
+ * the global default before webhooks run; it runs again after us and rejects a Pod whose integer
+ * priority disagrees with the class we set, so both go.
+ */
+function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
+  const result: MutatorResult = { notes: [], warnings: [] };
+  const wanted = a.policy.priority.defaultClass;
+  if (!wanted || !a.acc.isAcceleratorPod) return result;
+  if (typeof spec.priorityClassName === 'string' && spec.priorityClassName !== '') return result;
+  spec.priorityClassName = wanted;
+  delete spec.priority;
+  delete spec.preemptionPolicy;
+  result.notes.push({ mutator: ID, path: `${a.target.path}.priorityClassName`, description: `set priorityClassName to ${wanted}` });
+  return result;
+}
+
+export const priorityClassMutator: Mutator = {
+  id: ID,
+  enabled: (p) => p.mutations.priorityClass && p.priority.defaultClass !== undefined,
+  apply,
+};

@@ -1,0 +1,58 @@
+import type { V1PodSpec } from '@kubernetes/client-node';
+import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
+import type { GpuPool } from '../policy/types.js';
+import { poolAllowed, poolOffers } from '../scheduling/pools.js';
+import { describeTaint, tolerates, tolerationFor } from '../scheduling/tolerations.js';
+
+const ID = 'tolerations';
+
+/** The pools the Pod will land on: those its selection picks, else the default pool. */
+export function targetPools(a: PodAnalysis): { pools: GpuPool[]; viaDefault: boolean } {
+  const { usable } = a.candidates;
+  const reachable = a.config.pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
+  if (a.selection.constrained && usable.length < reachable.length) return { pools: usable, viaDefault: false };
+  const name = a.policy.accelerators.defaultPool;
+  const fallback = name ? usable.find((p) => p.name === name) : undefined;
+  if (fallback) return { pools: [fallback], viaDefault: true };
+  return { pools: usable.length === 1 ? usable : [], viaDefault: false };
+}
+
+function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
+  const result: MutatorResult = { notes: [], warnings: [] };
+  if (!a.acc.isAcceleratorPod || a.gated || a.candidates.usable.length === 0) return result;
+  const { pools, viaDefault } = targetPools(a);
+  if (pools.length === 0) {
+    result.warnings.push({
+      ruleId: ID, path: `${a.target.path}.nodeSelector`, advisory: true,
+      message: `several pools fit (${a.candidates.usable.map((p) => p.name).join(', ')}) and the policy names no default pool, so no tolerations were added`,
+      fix: 'select a pool with nodeSelector, or set accelerators.defaultPool in the namespace policy',
+    });
+    return result;
+  }
+  const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+  for (const pool of pools) {
+    for (const taint of pool.taints) {
+      if (tolerations.some((t) => tolerates(t, taint))) continue;
+      tolerations.push(tolerationFor(taint));
+      result.notes.push({ mutator: ID, path: `${a.target.path}.tolerations`, description: `tolerate ${describeTaint(taint)} of pool ${pool.name}` });
+    }
+  }
+  if (tolerations.length > 0) spec.tolerations = tolerations;
+  const pool = pools[0];
+  if (viaDefault && pool && a.policy.mutations.defaultPoolNodeSelector) {
+    const selector = spec.nodeSelector && typeof spec.nodeSelector === 'object' ? spec.nodeSelector : {};
+    for (const [key, value] of Object.entries(pool.nodeLabels)) {
+      if (Object.hasOwn(selector, key)) continue;
+      selector[key] = value;
+      result.notes.push({ mutator: ID, path: `${a.target.path}.nodeSelector`, description: `select default pool ${pool.name} (${key}=${value})` });
+    }
+    if (Object.keys(selector).length > 0) spec.nodeSelector = selector;
+  }
+  return result;
+}
+
+export const tolerationsMutator: Mutator = {
+  id: ID,
+  enabled: (p) => p.mutations.tolerations,
+  apply,
+};

@@ -1,0 +1,106 @@
+import type { V1LabelSelector } from '@kubernetes/client-node';
+import type { Exemption, GpuPool, NamespacePolicy, PoolTaint } from './types.js';
+
+/** Shapes as the schema admits them, before defaults. */
+export interface GpuPoolDoc {
+  metadata: { name: string };
+  spec: { nodeLabels: Record<string, string>; taints?: PoolTaint[]; resources: string[]; maxPerPod?: number };
+}
+
+export interface NamespacePolicyDoc {
+  metadata: { name: string };
+  spec: {
+    default?: boolean;
+    exempt?: boolean;
+    namespaces?: { names?: string[]; selector?: V1LabelSelector };
+    mode?: NamespacePolicy['mode'];
+    accelerators?: Partial<NamespacePolicy['accelerators']>;
+    startupProbe?: { minBudgetSeconds?: number };
+    terminationGracePeriodSeconds?: number;
+    priority?: { defaultClass?: string; allowedClasses?: string[] };
+    requirements?: Partial<NamespacePolicy['requirements']>;
+    mutations?: Partial<NamespacePolicy['mutations']>;
+    exemptions?: Exemption[];
+  };
+}
+
+export function toPool(doc: GpuPoolDoc): GpuPool {
+  const { spec } = doc;
+  return { name: doc.metadata.name, nodeLabels: spec.nodeLabels, taints: spec.taints ?? [], resources: spec.resources, maxPerPod: spec.maxPerPod };
+}
+
+/** Applies the documented defaults: enforce, accelerators allowed, every mutation on. */
+export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePolicy {
+  const s = doc.spec;
+  const acc = s.accelerators ?? {};
+  const m = s.mutations ?? {};
+  return {
+    name: doc.metadata.name,
+    source,
+    namespaces: { names: s.namespaces?.names ?? [], selector: s.namespaces?.selector },
+    isDefault: s.default ?? false,
+    exempt: s.exempt ?? false,
+    mode: s.mode ?? 'enforce',
+    accelerators: {
+      allowed: acc.allowed ?? true,
+      pools: acc.pools ?? [],
+      resources: acc.resources ?? [],
+      maxPerPod: acc.maxPerPod,
+      defaultPool: acc.defaultPool,
+    },
+    startupProbe: { minBudgetSeconds: s.startupProbe?.minBudgetSeconds },
+    terminationGracePeriodSeconds: s.terminationGracePeriodSeconds,
+    priority: { defaultClass: s.priority?.defaultClass, allowedClasses: s.priority?.allowedClasses ?? [] },
+    requirements: { memoryLimit: s.requirements?.memoryLimit ?? false, cpuRequest: s.requirements?.cpuRequest ?? false },
+    mutations: {
+      tolerations: m.tolerations ?? true,
+      defaultPoolNodeSelector: m.defaultPoolNodeSelector ?? true,
+      startupProbe: m.startupProbe ?? true,
+      terminationGracePeriod: m.terminationGracePeriod ?? true,
+      priorityClass: m.priorityClass ?? true,
+    },
+    exemptions: s.exemptions ?? [],
+  };
+}
+
+/** Cross-document checks the schema cannot express. */
+export function crossCheck(pools: GpuPool[], policies: NamespacePolicy[]): string[] {
+  const errors: string[] = [];
+  const poolNames = new Set(pools.map((p) => p.name));
+  const defaults = policies.filter((p) => p.isDefault);
+  if (defaults.length > 1) errors.push(`more than one NamespacePolicy has default: true (${defaults.map((p) => `${p.name} in ${p.source}`).join(', ')})`);
+  const claimed = new Map<string, string>();
+  for (const p of policies) {
+    const where = `NamespacePolicy "${p.name}" (${p.source})`;
+    for (const ns of p.namespaces.names) {
+      const other = claimed.get(ns);
+      if (other) errors.push(`${where}: namespace ${ns} is already governed by NamespacePolicy "${other}"`);
+      claimed.set(ns, p.name);
+    }
+    if (!p.isDefault && p.namespaces.names.length === 0 && !p.namespaces.selector) {
+      errors.push(`${where}: spec.namespaces: names or selector is required unless default: true`);
+    }
+    for (const name of p.accelerators.pools) {
+      if (!poolNames.has(name)) errors.push(`${where}: spec.accelerators.pools: no GpuPool named "${name}"`);
+    }
+    const dp = p.accelerators.defaultPool;
+    if (dp !== undefined) {
+      if (!poolNames.has(dp)) errors.push(`${where}: spec.accelerators.defaultPool: no GpuPool named "${dp}"`);
+      else if (p.accelerators.pools.length > 0 && !p.accelerators.pools.includes(dp)) {
+        errors.push(`${where}: spec.accelerators.defaultPool: "${dp}" is not in spec.accelerators.pools`);
+      }
+    }
+    const { defaultClass, allowedClasses } = p.priority;
+    if (defaultClass?.startsWith('system-')) errors.push(`${where}: spec.priority.defaultClass: system-* classes are reserved for cluster components`);
+    if (defaultClass && allowedClasses.length > 0 && !allowedClasses.includes(defaultClass)) {
+      errors.push(`${where}: spec.priority.defaultClass: "${defaultClass}" is not in spec.priority.allowedClasses`);
+    }
+  }
+  const seen = new Set<string>();
+  for (const p of [...pools.map((x) => ({ kind: 'GpuPool', name: x.name })), ...policies.map((x) => ({ kind: 'NamespacePolicy', name: x.name }))]) {
+    const key = `${p.kind}/${p.name}`;
+    if (seen.has(key)) errors.push(`${p.kind} "${p.name}" is defined more than once`);
+    seen.add(key);
+  }
+  return errors;
+}

@@ -1,0 +1,168 @@
+/**
+ * JSON Schema of the policy documents. `npm run schema` writes it to policies/schema.json so
+ * editors with yaml-language-server validate policy files as they are typed.
+ */
+const name = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 };
+const labelKey = { type: 'string', minLength: 1, maxLength: 317, pattern: '^([a-zA-Z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$' };
+const labelValue = { type: 'string', maxLength: 63, pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$' };
+const resourceName = { type: 'string', minLength: 1, pattern: '^[a-z0-9A-Z.-]+/[a-zA-Z0-9._*-]+$' };
+const seconds = { type: 'integer', minimum: 0, maximum: 86400 * 7 };
+const ruleId = { type: 'string', pattern: '^(\\*|[a-z0-9-]+)$' };
+
+const metadata = {
+  type: 'object',
+  required: ['name'],
+  properties: { name, labels: { type: 'object' }, annotations: { type: 'object' } },
+  additionalProperties: true,
+};
+
+const labelSelector = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { type: 'object', propertyNames: labelKey, additionalProperties: labelValue },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: labelKey,
+          operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', items: labelValue },
+        },
+      },
+    },
+  },
+};
+
+const gpuPoolSpec = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nodeLabels', 'resources'],
+  properties: {
+    description: { type: 'string' },
+    nodeLabels: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: labelKey,
+      additionalProperties: labelValue,
+      description: 'Labels every node of the pool carries and that tell it apart from other nodes.',
+    },
+    taints: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'effect'],
+        properties: {
+          key: labelKey,
+          value: labelValue,
+          effect: { enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+        },
+      },
+    },
+    resources: { type: 'array', minItems: 1, items: resourceName, description: 'Accelerator resources the nodes offer.' },
+    maxPerPod: { type: 'integer', minimum: 1 },
+  },
+};
+
+const boolSwitch = { type: 'boolean' };
+
+const namespacePolicySpec = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    description: { type: 'string' },
+    default: { type: 'boolean', description: 'Governs every namespace no other policy selects.' },
+    exempt: { type: 'boolean', description: 'Neither validate nor mutate Pods of these namespaces.' },
+    namespaces: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { names: { type: 'array', items: name }, selector: labelSelector },
+    },
+    mode: { enum: ['enforce', 'warn', 'audit'] },
+    accelerators: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allowed: { type: 'boolean' },
+        pools: { type: 'array', items: name },
+        resources: { type: 'array', items: resourceName },
+        maxPerPod: { type: 'integer', minimum: 1 },
+        defaultPool: name,
+      },
+    },
+    startupProbe: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { minBudgetSeconds: seconds },
+    },
+    terminationGracePeriodSeconds: seconds,
+    priority: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { defaultClass: name, allowedClasses: { type: 'array', items: name } },
+    },
+    requirements: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { memoryLimit: boolSwitch, cpuRequest: boolSwitch },
+    },
+    mutations: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        tolerations: boolSwitch,
+        defaultPoolNodeSelector: boolSwitch,
+        startupProbe: boolSwitch,
+        terminationGracePeriod: boolSwitch,
+        priorityClass: boolSwitch,
+      },
+    },
+    exemptions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rules'],
+        properties: {
+          rules: { type: 'array', minItems: 1, items: ruleId },
+          ownerKinds: { type: 'array', items: { type: 'string', minLength: 1 } },
+          serviceAccounts: { type: 'array', items: name },
+        },
+      },
+    },
+  },
+};
+
+function documentOf(kind: string, spec: object): object {
+  return {
+    type: 'object',
+    required: ['apiVersion', 'kind', 'metadata', 'spec'],
+    additionalProperties: false,
+    properties: {
+      apiVersion: { const: 'gpu-admission.io/v1alpha1' },
+      kind: { const: kind },
+      metadata,
+      spec,
+    },
+  };
+}
+
+export const gpuPoolSchema = documentOf('GpuPool', gpuPoolSpec);
+export const namespacePolicySchema = documentOf('NamespacePolicy', namespacePolicySpec);
+
+/** The editor-facing schema: either kind, chosen by `kind`. */
+export const policyFileSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://gpu-admission.io/schemas/v1alpha1/policy.json',
+  title: 'gpu-admission policy document (GpuPool or NamespacePolicy)',
+  type: 'object',
+  required: ['apiVersion', 'kind'],
+  properties: { kind: { enum: ['GpuPool', 'NamespacePolicy'] } },
+  if: { properties: { kind: { const: 'GpuPool' } } },
+  then: gpuPoolSchema,
+  else: namespacePolicySchema,
+};

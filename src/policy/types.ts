@@ -1,0 +1,80 @@
+import type { V1LabelSelector } from '@kubernetes/client-node';
+
+export const API_VERSION = 'gpu-admission.io/v1alpha1';
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface PoolTaint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+/** One GPU node pool of the cluster-wide catalogue. */
+export interface GpuPool {
+  name: string;
+  /** Labels every node of the pool carries; they identify the pool. */
+  nodeLabels: Record<string, string>;
+  taints: PoolTaint[];
+  /** Accelerator resource names the pool's nodes offer (patterns allowed: `nvidia.com/mig-*`). */
+  resources: string[];
+  maxPerPod?: number;
+}
+
+export type EnforcementMode = 'enforce' | 'warn' | 'audit';
+
+export interface MutationSwitches {
+  tolerations: boolean;
+  defaultPoolNodeSelector: boolean;
+  startupProbe: boolean;
+  terminationGracePeriod: boolean;
+  priorityClass: boolean;
+}
+
+export interface Exemption {
+  /** Rule ids (or `*`) this exemption lifts. */
+  rules: string[];
+  /** Controller kinds (ownerReference with controller: true) whose Pods are exempt. */
+  ownerKinds?: string[];
+  /** Service accounts (of the Pod's own namespace) whose Pods are exempt. */
+  serviceAccounts?: string[];
+}
+
+/** A NamespacePolicy after defaults have been applied. */
+export interface NamespacePolicy {
+  name: string;
+  source: string;
+  namespaces: { names: string[]; selector?: V1LabelSelector };
+  isDefault: boolean;
+  /** Exempt namespaces are neither validated nor mutated (node agents, operators). */
+  exempt: boolean;
+  mode: EnforcementMode;
+  accelerators: {
+    allowed: boolean;
+    /** Pool names the namespace may use; empty = every pool. */
+    pools: string[];
+    /** Accelerator resources the namespace may request; empty = every resource. */
+    resources: string[];
+    maxPerPod?: number;
+    defaultPool?: string;
+  };
+  startupProbe: { minBudgetSeconds?: number };
+  terminationGracePeriodSeconds?: number;
+  priority: {
+    defaultClass?: string;
+    /** Classes Pods may name; empty = any class that is not `system-*`. */
+    allowedClasses: string[];
+  };
+  requirements: { memoryLimit: boolean; cpuRequest: boolean };
+  mutations: MutationSwitches;
+  exemptions: Exemption[];
+}
+
+/** Everything loaded from a policy directory. */
+export interface PolicySet {
+  pools: GpuPool[];
+  poolsByName: Map<string, GpuPool>;
+  policies: NamespacePolicy[];
+  /** Files the set was read from, for logs and /readyz. */
+  files: string[];
+}

@@ -1,0 +1,33 @@
+import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import { globMatch } from '../workload/accelerators.js';
+import { at, finding } from './util.js';
+
+const ID = 'accelerator-allowed';
+
+function check(a: PodAnalysis): Finding[] {
+  const { accelerators } = a.policy;
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (const u of a.acc.uses) {
+    const path = at(a, `${u.ref.path}.resources.limits[${u.resource}]`);
+    const name = u.ref.container.name ?? u.ref.path;
+    if (!accelerators.allowed) {
+      out.push(finding(ID, path, `namespace ${a.namespace} may not use accelerators, but container "${name}" requests ${u.resource}`,
+        'remove the accelerator request, or run the workload in a namespace whose policy allows accelerators'));
+      continue;
+    }
+    const allowed = accelerators.resources;
+    if (allowed.length > 0 && !allowed.some((p) => globMatch(p, u.resource)) && !seen.has(path)) {
+      seen.add(path);
+      out.push(finding(ID, path, `container "${name}" requests ${u.resource}, which namespace ${a.namespace} may not use`,
+        `request one of: ${allowed.join(', ')}`));
+    }
+  }
+  return out;
+}
+
+export const acceleratorAllowed: Rule = {
+  id: ID,
+  summary: 'Only namespaces that allow accelerators may request them, and only the allowed resources',
+  check,
+};

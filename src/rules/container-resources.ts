@@ -1,0 +1,35 @@
+import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import { at, finding } from './util.js';
+
+const ID = 'container-resources';
+
+function has(map: unknown, key: string): boolean {
+  return map !== null && typeof map === 'object' && Object.hasOwn(map, key);
+}
+
+function check(a: PodAnalysis): Finding[] {
+  const { memoryLimit, cpuRequest } = a.policy.requirements;
+  if ((!memoryLimit && !cpuRequest) || !a.policy.accelerators.allowed) return [];
+  const out: Finding[] = [];
+  for (const ref of a.acc.acceleratorContainers) {
+    const r = ref.container.resources ?? {};
+    const name = ref.container.name ?? ref.path;
+    if (memoryLimit && !has(r.limits, 'memory')) {
+      out.push(finding(ID, at(a, `${ref.path}.resources.limits.memory`),
+        `accelerator container "${name}" has no memory limit; the namespace policy requires one`,
+        'set resources.limits.memory (e.g. "32Gi") so one Pod cannot starve the others on the GPU node'));
+    }
+    if (cpuRequest && !has(r.requests, 'cpu') && !has(r.limits, 'cpu')) {
+      out.push(finding(ID, at(a, `${ref.path}.resources.requests.cpu`),
+        `accelerator container "${name}" has no CPU request; the namespace policy requires one`,
+        'set resources.requests.cpu (e.g. "4") so the scheduler reserves CPU to feed the accelerator'));
+    }
+  }
+  return out;
+}
+
+export const containerResources: Rule = {
+  id: ID,
+  summary: 'Accelerator containers carry the memory limit and CPU request the policy requires',
+  check,
+};

@@ -1,0 +1,25 @@
+import type { Rule } from '../engine/types.js';
+import { acceleratorAllowed } from './accelerator-allowed.js';
+import { acceleratorLimits } from './accelerator-limits.js';
+import { acceleratorQuantity } from './accelerator-quantity.js';
+import { containerResources } from './container-resources.js';
+import { gpuSquatting } from './gpu-squatting.js';
+import { nodeSelection } from './node-selection.js';
+import { poolSelection } from './pool-selection.js';
+import { poolTolerations } from './pool-tolerations.js';
+import { priorityClass } from './priority-class.js';
+import { startupBudget } from './startup-budget.js';
+
+/** Every validation rule, in the order their findings are reported. */
+export const RULES: readonly Rule[] = [
+  acceleratorLimits,
+  acceleratorAllowed,
+  acceleratorQuantity,
+  nodeSelection,
+  poolSelection,
+  poolTolerations,
+  gpuSquatting,
+  containerResources,
+  priorityClass,
+  startupBudget,
+];

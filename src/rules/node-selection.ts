@@ -1,0 +1,30 @@
+import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import { ACCELERATOR_LABEL_KEYS } from '../scheduling/pools.js';
+import { type Conflict, describeRequirement, findConflict } from '../scheduling/selectors.js';
+import { finding } from './util.js';
+
+const ID = 'node-selection';
+
+function concernsAccelerators(a: PodAnalysis, c: Conflict): boolean {
+  return a.acc.isAcceleratorPod || ACCELERATOR_LABEL_KEYS.has(c.key) || a.config.pools.some((p) => Object.hasOwn(p.nodeLabels, c.key));
+}
+
+function check(a: PodAnalysis): Finding[] {
+  const conflicts = a.alternatives.map((reqs) => findConflict(reqs));
+  if (a.alternatives.length === 0 || conflicts.some((c) => c === undefined)) return [];
+  const first = conflicts[0] as Conflict;
+  if (!concernsAccelerators(a, first)) return [];
+  const parts = first.requirements.map((r) => `${r.path} (${describeRequirement(r)})`).join(' and ');
+  const what = a.alternatives.length > 1
+    ? `no required nodeAffinity term can hold together with the nodeSelector; e.g. on ${first.key}: ${parts}`
+    : `node selection cannot be met on ${first.key}: ${parts}`;
+  return [finding(ID, first.requirements[0]?.path ?? `${a.target.path}.nodeSelector`,
+    `${what}; the Pod would stay Pending`,
+    `make nodeSelector and requiredDuringSchedulingIgnoredDuringExecution agree on ${first.key}, or drop one of them`)];
+}
+
+export const nodeSelection: Rule = {
+  id: ID,
+  summary: 'nodeSelector and required node affinity must be able to hold together',
+  check,
+};

@@ -1,0 +1,27 @@
+import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import { at, finding } from './util.js';
+
+const ID = 'priority-class';
+
+function check(a: PodAnalysis): Finding[] {
+  const name = a.target.spec.priorityClassName;
+  if (typeof name !== 'string' || name === '') return [];
+  const { allowedClasses, defaultClass } = a.policy.priority;
+  const path = at(a, 'priorityClassName');
+  if (name.startsWith('system-')) {
+    return [finding(ID, path, `PriorityClass ${name} is reserved for cluster components and may not be used in namespace ${a.namespace}`,
+      allowedClasses.length > 0 ? `use one of: ${allowedClasses.join(', ')}` : defaultClass ? `remove it to get ${defaultClass}` : 'remove priorityClassName')];
+  }
+  const allowed = allowedClasses.length > 0 ? allowedClasses : [];
+  if (allowed.length > 0 && !allowed.includes(name) && name !== defaultClass) {
+    return [finding(ID, path, `PriorityClass ${name} is not allowed in namespace ${a.namespace} (allowed: ${allowed.join(', ')})`,
+      `use one of: ${allowed.join(', ')}${defaultClass ? `, or remove the field to get ${defaultClass}` : ''}`)];
+  }
+  return [];
+}
+
+export const priorityClass: Rule = {
+  id: ID,
+  summary: 'Pods may only use the PriorityClasses their namespace allows, never system-* classes',
+  check,
+};

@@ -1,0 +1,34 @@
+import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import { probeBudget } from '../workload/probes.js';
+import { formatSeconds } from '../util/duration.js';
+import { at } from './util.js';
+
+const ID = 'startup-budget';
+
+/** Advisory: a liveness probe that may kill a model server before it has loaded. */
+function check(a: PodAnalysis): Finding[] {
+  const min = a.policy.startupProbe.minBudgetSeconds;
+  if (min === undefined) return [];
+  const out: Finding[] = [];
+  for (const ref of a.acc.acceleratorContainers) {
+    const c = ref.container;
+    if (!c.livenessProbe) continue;
+    const budget = probeBudget(c.startupProbe ?? c.livenessProbe);
+    if (budget >= min) continue;
+    const which = c.startupProbe ? 'startupProbe' : 'livenessProbe';
+    out.push({
+      ruleId: ID,
+      path: at(a, `${ref.path}.${which}`),
+      message: `container "${c.name ?? ref.path}" gets ${formatSeconds(budget)} to start before its liveness probe can kill it; policy wants ${formatSeconds(min)}`,
+      fix: `add a startupProbe with failureThreshold × periodSeconds >= ${min}`,
+      advisory: true,
+    });
+  }
+  return out;
+}
+
+export const startupBudget: Rule = {
+  id: ID,
+  summary: 'Accelerator containers with a liveness probe get the start-up budget the policy asks for (advisory)',
+  check,
+};

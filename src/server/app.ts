@@ -1,0 +1,95 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ServerOptions as HttpsOptions } from 'node:https';
+import type { Logger } from 'pino';
+import { buildResponse } from '../admission/respond.js';
+import { type AdmissionReview, BadReview, decodeReview } from '../admission/review.js';
+import type { Engine, EngineRequest, Verdict } from '../engine/engine.js';
+
+export const BODY_LIMIT = 3 * 1024 * 1024;
+
+export interface AppDeps {
+  logger: Logger;
+  engine(): Engine | undefined;
+  /** Readiness and the details /readyz shows. */
+  readiness(): { ready: boolean; details: Record<string, unknown> };
+  /** HTTPS options when the app serves TLS itself (fastify needs them at construction). */
+  https?: HttpsOptions;
+}
+
+type Endpoint = 'mutate' | 'validate';
+
+function toEngineRequest(review: AdmissionReview): EngineRequest {
+  const r = review.request;
+  const meta = r.object?.['metadata'] as { namespace?: string } | undefined;
+  return {
+    kind: { group: r.kind.group, kind: r.kind.kind },
+    operation: r.operation,
+    namespace: r.namespace ?? meta?.namespace ?? '',
+    name: r.name,
+    subResource: r.subResource,
+    object: r.object ?? undefined,
+    oldObject: r.oldObject ?? undefined,
+  };
+}
+
+function decisionOf(v: Verdict, endpoint: Endpoint): string {
+  if (v.denials.length > 0) return 'denied';
+  if (endpoint === 'mutate' && v.patch.length > 0) return 'patched';
+  return v.skipped ? 'skipped' : 'allowed';
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    keepAliveTimeout: 75_000,
+    ...(deps.https ? { https: deps.https } : {}),
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+
+  const handle = (endpoint: Endpoint) => async (body: unknown): Promise<unknown> => {
+    const started = performance.now();
+    const review = decodeReview(body);
+    const engine = deps.engine();
+    if (!engine) throw new Error('policies are not loaded');
+    const req = toEngineRequest(review);
+    const verdict = endpoint === 'mutate' ? engine.mutate(req) : engine.validate(req);
+    const out = buildResponse(review.apiVersion, review.request, verdict, endpoint === 'mutate');
+    const r = review.request;
+    deps.logger.info({
+      event: 'review', endpoint, uid: r.uid, namespace: req.namespace, kind: r.kind.kind, name: r.name,
+      operation: r.operation, dryRun: r.dryRun === true, policy: verdict.policy?.name, decision: decisionOf(verdict, endpoint),
+      rules: [...new Set([...verdict.denials, ...verdict.warnings, ...verdict.recorded].map((f) => f.ruleId))],
+      mutations: [...new Set(verdict.notes.map((n) => n.mutator))],
+      skipped: verdict.skipped, durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    }, 'review');
+    return out;
+  };
+
+  const mutate = handle('mutate');
+  const validate = handle('validate');
+  app.post('/mutate', async (request) => mutate(request.body));
+  app.post('/validate', async (request) => validate(request.body));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const { ready, details } = deps.readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...details });
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({ error: 'NotFound', message: `${request.method} ${request.url.split('?')[0]} is not served; use POST /mutate or POST /validate` }));
+
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    if (err instanceof BadReview) return reply.code(400).send({ error: 'BadRequest', message: err.message });
+    const status = err.statusCode ?? 500;
+    if (status < 500) {
+      const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `request body is larger than ${BODY_LIMIT} bytes`
+        : err.message;
+      return reply.code(status).send({ error: status === 413 ? 'PayloadTooLarge' : 'BadRequest', message });
+    }
+    deps.logger.error({ event: 'review-failed', url: request.url.split('?')[0], err: { message: err.message, stack: err.stack } }, 'unexpected error while handling a review');
+    return reply.code(500).send({ error: 'InternalError', message: 'the webhook failed to evaluate the review; the webhook failurePolicy decides' });
+  });
+
+  return app;
+}

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { certificateExpiry, generateCerts, pemChain } from '../certs/generate.js';
+import { PolicyStore } from '../policy/store.js';
+import { buildApp } from './app.js';
+
+export interface ServeOptions {
+  policies: string;
+  host: string;
+  port: number;
+  cert?: string;
+  key?: string;
+  /** Directory a self-signed development certificate is generated into when cert/key are absent. */
+  certDir: string;
+  acceleratorResources: string[];
+  /** Seconds to keep answering after SIGTERM while /readyz reports not ready. */
+  shutdownDelay: number;
+  logger: Logger;
+}
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca?: string;
+  generated: boolean;
+}
+
+/** Uses the given certificate, else one generated earlier into certDir, else generates it. */
+export async function ensureTls(o: Pick<ServeOptions, 'cert' | 'key' | 'certDir' | 'logger'>): Promise<TlsFiles> {
+  if (o.cert || o.key) {
+    if (!o.cert || !o.key) throw new Error('--cert and --key must be given together');
+    return { cert: o.cert, key: o.key, generated: false };
+  }
+  const dir = resolve(o.certDir);
+  const files = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt') };
+  if (existsSync(files.cert) && existsSync(files.key) && existsSync(files.ca)) return { ...files, generated: false };
+  await mkdir(dir, { recursive: true });
+  const b = await generateCerts({ service: 'gpu-admission', namespace: 'gpu-admission', extraNames: ['localhost', '127.0.0.1', '::1'] });
+  await writeFile(files.ca, b.caCert);
+  await writeFile(files.cert, pemChain(b.cert, b.caCert));
+  await writeFile(files.key, b.key, { mode: 0o600 });
+  o.logger.info({ event: 'certificate-generated', dir }, 'generated a self-signed development certificate');
+  return { ...files, generated: true };
+}
+
+export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
+  const { logger } = o;
+  const store = new PolicyStore({ dir: o.policies, logger, extraAccelerators: o.acceleratorResources });
+  await store.reload('start');
+  store.watch();
+  const tls = await ensureTls(o);
+  const [cert, key] = await Promise.all([readFile(tls.cert), readFile(tls.key)]);
+  const expiry = certificateExpiry(cert.toString());
+  const daysLeft = Math.floor((expiry.getTime() - Date.now()) / 86_400_000);
+  logger[daysLeft < 30 ? 'warn' : 'info']({ event: 'certificate', file: tls.cert, notAfter: expiry.toISOString(), daysLeft }, 'serving certificate loaded');
+
+  let shuttingDown = false;
+  const app = buildApp({
+    logger,
+    engine: () => store.engine,
+    readiness: () => ({
+      ready: !shuttingDown && store.status.loaded,
+      details: { shuttingDown, policies: store.status, tls: { file: tls.cert, notAfter: expiry.toISOString() } },
+    }),
+    https: { cert, key, minVersion: 'TLSv1.2' },
+  });
+  await app.listen({ host: o.host, port: o.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  logger.info({ event: 'listening', host: o.host, port, policies: resolve(o.policies), ready: store.status.loaded }, `serving https://${o.host}:${port}`);
+  if (tls.ca) {
+    logger.info({ event: 'ca-bundle', file: tls.ca }, `CA bundle: ${tls.ca} — try: curl --cacert ${tls.ca} https://localhost:${port}/readyz`);
+  }
+
+  const onHup = (): void => store.schedule('SIGHUP');
+  process.on('SIGHUP', onHup);
+  const stop = async (): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ event: 'shutdown', delaySeconds: o.shutdownDelay }, 'not ready any more; draining');
+    await new Promise((r) => setTimeout(r, o.shutdownDelay * 1000));
+    process.off('SIGHUP', onHup);
+    store.close();
+    await app.close();
+    logger.info({ event: 'stopped' }, 'stopped');
+  };
+  return stop;
+}
