@@ -1,9 +1,9 @@
-import { loadAllYaml } from '@kubernetes/client-node';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gpuPoolSchema, namespacePolicySchema } from './schema.js';
 import { crossCheck, type GpuPoolDoc, type NamespacePolicyDoc, toPolicy, toPool } from './normalize.js';
+import { parseYamlDocuments } from '../util/yaml.js';
 import { API_VERSION, type GpuPool, type NamespacePolicy, type PolicySet } from './types.js';
 
 export class PolicyError extends Error {
@@ -41,9 +41,8 @@ function describeError(e: ErrorObject): string {
 
 function parseDocuments(file: PolicyFile): { docs: unknown[]; problems: string[] } {
   try {
-    const docs = file.path.endsWith('.json') ? [JSON.parse(file.text)] : loadAllYaml(file.text);
-    // A trailing `---` yields an empty document; it is not an error.
-    return { docs: docs.filter((d) => d !== null && d !== undefined), problems: [] };
+    const docs = file.path.endsWith('.json') ? [JSON.parse(file.text) as unknown] : parseYamlDocuments(file.text).map((d) => d.value);
+    return { docs, problems: [] };
   } catch (err) {
     return { docs: [], problems: [`${file.path}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`] };
   }

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadPolicyDir, parsePolicies, PolicyError } from '../../src/policy/load.js';
+import { policyFileSchema } from '../../src/policy/schema.js';
+import { POLICIES_DIR } from '../support/app.js';
+
+const POOL = `apiVersion: gpu-admission.io/v1alpha1
+kind: GpuPool
+metadata: {name: l4}
+spec:
+  nodeLabels: {cloud.google.com/gke-accelerator: nvidia-l4}
+  taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]
+  resources: [nvidia.com/gpu]
+`;
+
+function problemsOf(text: string, path = 'p.yaml'): string[] {
+  try {
+    parsePolicies([{ path, text }]);
+    return [];
+  } catch (err) {
+    if (err instanceof PolicyError) return err.problems;
+    throw err;
+  }
+}
+
+describe('policy files', () => {
+  it('loads the shipped policies', async () => {
+    const set = await loadPolicyDir(POLICIES_DIR);
+    expect(set.pools.map((p) => p.name)).toEqual(['a100-80gb', 'l4', 'a100-mig', 'mi300x']);
+    expect(set.policies.find((p) => p.isDefault)?.name).toBe('strict-default');
+    expect(set.policies.map((p) => p.name).sort()).toEqual(['gpu-system', 'notebooks', 'realtime-inference', 'strict-default', 'training']);
+  });
+
+  it('policies/schema.json is the schema the code validates with', () => {
+    expect(JSON.parse(readFileSync(`${POLICIES_DIR}schema.json`, 'utf8'))).toEqual(policyFileSchema);
+  });
+
+  it('applies documented defaults', () => {
+    const set = parsePolicies([{ path: 'p.yaml', text: `${POOL}---\napiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: d}\nspec: {default: true}\n---\n` }]);
+    const p = set.policies[0]!;
+    expect(p.mode).toBe('enforce');
+    expect(p.accelerators.allowed).toBe(true);
+    expect(p.mutations).toEqual({ tolerations: true, defaultPoolNodeSelector: true, startupProbe: true, terminationGracePeriod: true, priorityClass: true });
+  });
+
+  it.each([
+    ['an unknown field, with its path', `${POOL}---\napiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: x}\nspec: {default: true, acelerators: {}}\n`, /p\.yaml document 2 \(NamespacePolicy "x"\): spec\.acelerators: unknown field/],
+    ['a bad enum', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: x}\nspec: {default: true, mode: block}\n`, /spec\.mode: must be one of "enforce", "warn", "audit"/],
+    ['a wrong type deep inside', `apiVersion: gpu-admission.io/v1alpha1\nkind: GpuPool\nmetadata: {name: x}\nspec: {nodeLabels: {a: b}, resources: [nvidia.com/gpu], taints: [{key: k, effect: Sometimes}]}\n`, /spec\.taints\[0\]\.effect: must be one of/],
+    ['a wrong apiVersion', `apiVersion: v1\nkind: GpuPool\nmetadata: {name: x}\nspec: {}\n`, /document 1: apiVersion must be gpu-admission\.io\/v1alpha1/],
+    ['an unknown kind', `apiVersion: gpu-admission.io/v1alpha1\nkind: Pool\nmetadata: {name: x}\nspec: {}\n`, /kind must be GpuPool or NamespacePolicy/],
+    ['broken YAML', `apiVersion: [\n`, /p\.yaml: not valid YAML\/JSON/],
+    ['an unknown pool', `${POOL}---\napiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: x}\nspec: {default: true, accelerators: {pools: [h100]}}\n`, /spec\.accelerators\.pools: no GpuPool named "h100"/],
+    ['a default pool outside the allowed pools', `${POOL}---\napiVersion: gpu-admission.io/v1alpha1\nkind: GpuPool\nmetadata: {name: a100}\nspec: {nodeLabels: {a: b}, resources: [nvidia.com/gpu]}\n---\napiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: x}\nspec: {default: true, accelerators: {pools: [l4], defaultPool: a100}}\n`, /defaultPool: "a100" is not in spec\.accelerators\.pools/],
+    ['two defaults', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true}\n---\napiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: b}\nspec: {default: true}\n`, /more than one NamespacePolicy has default: true/],
+    ['a namespace claimed twice', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {namespaces: {names: [ml]}}\n---\napiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: b}\nspec: {namespaces: {names: [ml]}}\n`, /namespace ml is already governed by NamespacePolicy "a"/],
+    ['a policy that governs nothing', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {mode: warn}\n`, /names or selector is required/],
+    ['a system-* default class', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true, priority: {defaultClass: system-node-critical}}\n`, /system-\* classes are reserved/],
+    ['a default class outside the allowed classes', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true, priority: {defaultClass: hi, allowedClasses: [lo]}}\n`, /"hi" is not in spec\.priority\.allowedClasses/],
+    ['a duplicate pool', `${POOL}---\n${POOL}`, /GpuPool "l4" is defined more than once/],
+  ])('rejects %s with file, document and field', (_name, text, expected) => {
+    const problems = problemsOf(text);
+    expect(problems.join('\n')).toMatch(expected);
+  });
+
+  it('lists every problem, not just the first', () => {
+    const problems = problemsOf(`apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true, mode: x, terminationGracePeriodSeconds: -1}\n`);
+    expect(problems.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('ignores empty documents from a trailing ---', () => {
+    expect(parsePolicies([{ path: 'p.yaml', text: `---\n${POOL}---\n` }]).pools).toHaveLength(1);
+  });
+
+  it('reads JSON policy files too', () => {
+    const json = JSON.stringify({ apiVersion: 'gpu-admission.io/v1alpha1', kind: 'NamespacePolicy', metadata: { name: 'j' }, spec: { default: true } });
+    expect(parsePolicies([{ path: 'p.json', text: json }]).policies[0]?.name).toBe('j');
+  });
+});

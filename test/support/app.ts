@@ -1,0 +1,40 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../../src/engine/engine.js';
+import { loadPolicyDir } from '../../src/policy/load.js';
+import { engineFor } from '../../src/policy/store.js';
+import { buildApp } from '../../src/server/app.js';
+
+export const REVIEWS_DIR = new URL('../../../shared/corpus/reviews/', import.meta.url).pathname;
+export const PUBLIC_DIR = new URL('../../../shared/corpus/public/', import.meta.url).pathname;
+export const POLICIES_DIR = new URL('../../policies/', import.meta.url).pathname;
+
+export async function shippedEngine(): Promise<Engine> {
+  return engineFor(await loadPolicyDir(POLICIES_DIR));
+}
+
+export function testApp(engine: () => Engine | undefined, ready = true): FastifyInstance {
+  return buildApp({ logger: pino({ level: 'silent' }), engine, readiness: () => ({ ready, details: {} }) });
+}
+
+export type Review = { apiVersion: string; kind: string; request: Record<string, unknown> & { object?: Record<string, unknown> } };
+
+export function corpusReview(file: string, namespace?: string): Review {
+  const review = JSON.parse(readFileSync(join(REVIEWS_DIR, file), 'utf8')) as Review;
+  if (namespace) {
+    review.request['namespace'] = namespace;
+    const meta = review.request.object?.['metadata'] as Record<string, unknown> | undefined;
+    if (meta) meta['namespace'] = namespace;
+  }
+  return review;
+}
+
+export function corpusReviewFiles(): string[] {
+  return readdirSync(REVIEWS_DIR).filter((f) => f.endsWith('.json')).sort();
+}
+
+export function decodePatchB64(patch: unknown): unknown[] {
+  return typeof patch === 'string' ? (JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as unknown[]) : [];
+}
