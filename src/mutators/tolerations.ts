@@ -7,20 +7,24 @@ import { describeTaint, tolerates, tolerationFor } from '../scheduling/toleratio
 const ID = 'tolerations';
 
 /** The pools the Pod will land on: those its selection picks, else the default pool. */
-export function targetPools(a: PodAnalysis): { pools: GpuPool[]; viaDefault: boolean } {
+/**
+ * The pools the Pod will land on: those its selection picks; else the webhook picks one (the
+ * default pool, or the only usable pool) and reports `picked` so it is also selected.
+ */
+export function targetPools(a: PodAnalysis): { pools: GpuPool[]; picked: boolean } {
   const { usable } = a.candidates;
   const reachable = a.config.pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
-  if (a.selection.constrained && usable.length < reachable.length) return { pools: usable, viaDefault: false };
+  if (a.selection.constrained && usable.length < reachable.length) return { pools: usable, picked: false };
   const name = a.policy.accelerators.defaultPool;
   const fallback = name ? usable.find((p) => p.name === name) : undefined;
-  if (fallback) return { pools: [fallback], viaDefault: true };
-  return { pools: usable.length === 1 ? usable : [], viaDefault: false };
+  if (fallback) return { pools: [fallback], picked: true };
+  return usable.length === 1 ? { pools: usable, picked: true } : { pools: [], picked: false };
 }
 
 function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
   const result: MutatorResult = { notes: [], warnings: [] };
   if (!a.acc.isAcceleratorPod || a.gated || a.candidates.usable.length === 0) return result;
-  const { pools, viaDefault } = targetPools(a);
+  const { pools, picked } = targetPools(a);
   if (pools.length === 0) {
     result.warnings.push({
       ruleId: ID, path: `${a.target.path}.nodeSelector`, advisory: true,
@@ -39,12 +43,12 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
   }
   if (tolerations.length > 0) spec.tolerations = tolerations;
   const pool = pools[0];
-  if (viaDefault && pool && a.policy.mutations.defaultPoolNodeSelector) {
+  if (picked && pool && a.policy.mutations.defaultPoolNodeSelector) {
     const selector = spec.nodeSelector && typeof spec.nodeSelector === 'object' ? spec.nodeSelector : {};
     for (const [key, value] of Object.entries(pool.nodeLabels)) {
       if (Object.hasOwn(selector, key)) continue;
       selector[key] = value;
-      result.notes.push({ mutator: ID, path: `${a.target.path}.nodeSelector`, description: `select default pool ${pool.name} (${key}=${value})` });
+      result.notes.push({ mutator: ID, path: `${a.target.path}.nodeSelector`, description: `select pool ${pool.name} (${key}=${value})` });
     }
     if (Object.keys(selector).length > 0) spec.nodeSelector = selector;
   }

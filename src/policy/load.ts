@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gpuPoolSchema, namespacePolicySchema } from './schema.js';
 import { crossCheck, type GpuPoolDoc, type NamespacePolicyDoc, toPolicy, toPool } from './normalize.js';
 import { parseYamlDocuments } from '../util/yaml.js';
@@ -69,7 +69,7 @@ export function parsePolicies(files: PolicyFile[]): PolicySet {
         return;
       }
       if (d.kind === 'GpuPool') pools.push(toPool(doc as GpuPoolDoc));
-      else policies.push(toPolicy(doc as NamespacePolicyDoc, file.path));
+      else policies.push(toPolicy(doc as NamespacePolicyDoc, basename(file.path)));
     });
   }
   problems.push(...crossCheck(pools, policies));

@@ -1,6 +1,6 @@
 import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
-import { acceleratorPin, poolOffers } from '../scheduling/pools.js';
-import { describeRequirement } from '../scheduling/selectors.js';
+import { acceleratorPin } from '../scheduling/pools.js';
+import { describeRequirement, mayMatch } from '../scheduling/selectors.js';
 import { describeTaint, repelling, tolerates } from '../scheduling/tolerations.js';
 import { at, finding } from './util.js';
 
@@ -29,7 +29,7 @@ function check(a: PodAnalysis): Finding[] {
   });
   const pin = acceleratorPin(a.alternatives, a.config.pools);
   if (pin && a.selection.constrained) {
-    const pool = a.config.pools.find((p) => p.nodeLabels[pin.key] !== undefined && poolOffers(p, resourceHint(a)));
+    const pool = a.config.pools.find((p) => Object.hasOwn(p.nodeLabels, pin.key) && mayMatch(pin, p.nodeLabels));
     out.push(finding(ID, pin.path,
       `the Pod requests no accelerator but selects only accelerator nodes (${describeRequirement(pin)}${pool ? `, pool ${pool.name}` : ''})`,
       `${fixLimit}; otherwise remove the selector`));

@@ -1,5 +1,6 @@
 import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
 import { poolAllowed, poolOffers } from '../scheduling/pools.js';
+import { findConflict } from '../scheduling/selectors.js';
 import { at, describePool, finding, poolList } from './util.js';
 
 const ID = 'pool-selection';
@@ -7,6 +8,7 @@ const ID = 'pool-selection';
 function check(a: PodAnalysis): Finding[] {
   const pools = a.config.pools;
   if (!a.acc.isAcceleratorPod || a.gated || pools.length === 0 || !a.policy.accelerators.allowed) return [];
+  if (a.alternatives.every((reqs) => findConflict(reqs) !== undefined)) return [];
   const { selected, offering, usable } = a.candidates;
   const wanted = a.acc.resources.join(' + ');
   const path = a.selection.nodeSelector[0]?.path ?? (a.selection.terms ? at(a, 'affinity.nodeAffinity') : at(a, 'nodeSelector'));

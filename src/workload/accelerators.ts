@@ -1,5 +1,5 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
-import { parseQuantity } from '../util/quantity.js';
+import { isPositiveInteger, parseQuantity } from '../util/quantity.js';
 
 /** Extended resources that allocate an accelerator, as seen in the wild (DESIGN §4). */
 export const DEFAULT_ACCELERATOR_RESOURCES: readonly string[] = [
@@ -104,9 +104,10 @@ function mapOf(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
+/** Invalid amounts are accelerator-limits' finding; they count as nothing here. */
 function amountOf(use: AcceleratorUse): number {
   const v = parseQuantity(use.hasLimit ? use.limit : use.request);
-  return v !== undefined && v > 0 ? v : 0;
+  return isPositiveInteger(v) ? v : 0;
 }
 
 /** The scheduler's view: max(app containers + sidecars, each init container + earlier sidecars). */

@@ -1,0 +1,112 @@
+/**
+ * Golden tests: AdmissionReview in -> response out (patch decoded). Regenerate after an intended
+ * change with `UPDATE_GOLDEN=1 npm test -- test/golden` and review the diff.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { corpusReview, decodePatchB64, shippedEngine, testApp, type Review } from '../support/app.js';
+
+type Spec = Record<string, unknown>;
+const EXPECTED = new URL('./expected/', import.meta.url).pathname;
+
+function podReview(namespace: string, spec: Spec, operation = 'CREATE', meta: Spec = {}): Review {
+  const object = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace, ...meta }, spec };
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: `uid-${namespace}`, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, name: 'p', namespace, operation, object, dryRun: false },
+  };
+}
+
+const defaults = { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', priority: 0, preemptionPolicy: 'PreemptLowerPriority',
+  tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }] };
+const res = (gpu: Record<string, string>, extra: Record<string, string> = { cpu: '4', memory: '16Gi' }): Spec => ({ limits: { ...gpu, ...extra }, requests: { ...gpu, ...extra } });
+const probe = { httpGet: { path: '/health', port: 8000, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
+
+const CASES: Record<string, { endpoint: 'mutate' | 'validate'; review: () => Review }> = {
+  'mutate-corpus-pod-inference': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference') },
+  'mutate-corpus-pod-training': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'training') },
+  'mutate-corpus-pod-notebooks': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'notebooks') },
+  'mutate-corpus-pod-dryrun-inference': { endpoint: 'mutate', review: () => corpusReview('010-mutate-CREATE-Pod-gpu-operator-test-dry-dryrun.json', 'inference') },
+  'mutate-corpus-deployment-not-a-pod': { endpoint: 'mutate', review: () => corpusReview('006-mutate-CREATE-Deployment-vllm-gemma-deployment.json', 'inference') },
+  'validate-corpus-pod-default-denied': { endpoint: 'validate', review: () => corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json') },
+  'validate-corpus-pod-exempt-namespace': { endpoint: 'validate', review: () => corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json', 'gpu-operator') },
+  'validate-corpus-update-allowed': { endpoint: 'validate', review: () => corpusReview('003-validate-UPDATE-Pod-gpu-operator-test.json') },
+  'mutate-model-server-with-probes': {
+    endpoint: 'mutate',
+    review: () => podReview('inference', { ...defaults, containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.10.0', resources: res({ 'nvidia.com/gpu': '1' }), readinessProbe: probe, livenessProbe: { ...probe, path: undefined } }] }),
+  },
+  'mutate-selects-a100-no-tolerations-key': {
+    endpoint: 'mutate',
+    review: () => podReview('training', { containers: [{ name: 't', image: 'pytorch', resources: res({ 'nvidia.com/gpu': '8' }), startupProbe: { exec: { command: ['true'] }, periodSeconds: 5, failureThreshold: 2 } }], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' }, terminationGracePeriodSeconds: 900, priorityClassName: 'training-preemptible' }),
+  },
+  'validate-squatting-cpu-pod': {
+    endpoint: 'validate',
+    review: () => podReview('inference', { ...defaults, containers: [{ name: 'web', image: 'nginx', resources: { limits: { cpu: '1' } } }], tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' } }),
+  },
+  'validate-daemonset-pod-may-tolerate-everything': {
+    endpoint: 'validate',
+    review: () => podReview('inference', { containers: [{ name: 'agent', image: 'exporter' }], tolerations: [{ operator: 'Exists' }] }, 'CREATE', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'dcgm', uid: 'u', controller: true }] }),
+  },
+  'validate-mig-on-non-mig-pool': {
+    endpoint: 'validate',
+    review: () => podReview('training', { containers: [{ name: 't', image: 'pytorch', resources: res({ 'nvidia.com/mig-1g.5gb': '1' }) }], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }] }),
+  },
+  'validate-contradicting-selection': {
+    endpoint: 'validate',
+    review: () => podReview('training', {
+      containers: [{ name: 't', image: 'pytorch', resources: res({ 'nvidia.com/gpu': '1' }) }],
+      nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' },
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4'] }] }] } } },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }],
+    }),
+  },
+  'validate-limits-and-quantity': {
+    endpoint: 'validate',
+    review: () => podReview('training', { containers: [
+      { name: 'a', image: 'x', resources: { limits: { 'nvidia.com/gpu': '0.5', memory: '1Gi' } } },
+      { name: 'b', image: 'x', resources: { requests: { 'nvidia.com/gpu': '2' }, limits: { 'nvidia.com/gpu': '4', memory: '1Gi' } } },
+      { name: 'c', image: 'x', resources: { limits: { 'nvidia.com/gpu': '6', memory: '1Gi' } } },
+    ], tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }] }),
+  },
+  'validate-priority-escalation': {
+    endpoint: 'validate',
+    review: () => podReview('training', { containers: [{ name: 't', image: 'x', resources: res({ 'nvidia.com/gpu': '1' }) }], priorityClassName: 'system-node-critical', tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }] }),
+  },
+  'validate-warn-mode-notebooks': {
+    endpoint: 'validate',
+    review: () => podReview('notebooks', { containers: [{ name: 'nb', image: 'jupyter', resources: res({ 'nvidia.com/gpu': '2' }) }], priorityClassName: 'inference-critical' }),
+  },
+  'validate-kueue-gated-pod': {
+    endpoint: 'validate',
+    review: () => podReview('training', { containers: [{ name: 't', image: 'x', resources: res({ 'nvidia.com/gpu': '1' }) }], schedulingGates: [{ name: 'kueue.x-k8s.io/admission' }] }),
+  },
+};
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  const engine = await shippedEngine();
+  app = testApp(() => engine);
+});
+
+async function respond(endpoint: string, review: Review): Promise<Record<string, unknown>> {
+  const res = await app.inject({ method: 'POST', url: `/${endpoint}?timeout=10s`, payload: review });
+  expect(res.statusCode).toBe(200);
+  const body = res.json() as { response: Record<string, unknown> };
+  const { patch, ...rest } = body.response;
+  return patch === undefined ? { ...body, response: rest } : { ...body, response: { ...rest, patch: decodePatchB64(patch) } };
+}
+
+describe('golden AdmissionReview responses', () => {
+  it.each(Object.keys(CASES))('%s', async (name) => {
+    const c = CASES[name]!;
+    const actual = await respond(c.endpoint, c.review());
+    const file = `${EXPECTED}${name}.json`;
+    if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) {
+      if (process.env['CI']) throw new Error(`golden file ${name}.json is missing`);
+      writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+    }
+    expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+  });
+});
