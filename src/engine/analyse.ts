@@ -24,7 +24,14 @@ export function ownerKindOf(input: Pick<AnalysisInput, 'objectMeta' | 'target'>)
 
 export function analyse(input: AnalysisInput): PodAnalysis {
   const { target, policy, config } = input;
-  const acc = analyseAccelerators(target.spec, config.accelerators);
+  const acc = analyseAccelerators(target.spec, config.accelerators, {
+    containerPaths: target.containerPaths,
+    claims: {
+      deviceClasses: policy.accelerators.deviceClasses,
+      assume: policy.accelerators.assumeClaimsAreAccelerators,
+      resolve: config.claims ? (kind, name) => config.claims?.deviceClasses(input.namespace, kind, name) : undefined,
+    },
+  });
   const selection = selectionOf(target.spec, target.path);
   const alts = alternatives(selection, target.spec);
   const gates = target.spec.schedulingGates;

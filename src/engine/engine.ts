@@ -5,6 +5,7 @@ import { findPodSpecs, type GroupKind } from '../workload/pod-spec.js';
 import { checkPodSpecShape } from '../workload/shape.js';
 import { analyse } from './analyse.js';
 import { mutatePod, type PatchOperation, validatePod } from './evaluate.js';
+import { templateFindings } from './templates.js';
 import type { EngineConfig, Finding, MutationNote, PodAnalysis } from './types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
@@ -30,9 +31,12 @@ export interface Verdict {
   recorded: Finding[];
   patch: PatchOperation[];
   notes: MutationNote[];
+  /** What the engine assumed for lack of a cluster view (e.g. a resource claim's device class). */
+  assumptions: string[];
 }
 
-const empty = (skipped: string, policy?: NamespacePolicy): Verdict => ({ skipped, policy, denials: [], warnings: [], recorded: [], patch: [], notes: [] });
+const empty = (skipped: string, policy?: NamespacePolicy): Verdict =>
+  ({ skipped, policy, denials: [], warnings: [], recorded: [], patch: [], notes: [], assumptions: [] });
 
 export const SHAPE_RULE = 'pod-spec-shape';
 
@@ -47,14 +51,34 @@ function sortByMode(v: Verdict, findings: Finding[], policy: NamespacePolicy): v
 
 const key = (f: Finding): string => `${f.ruleId}\u0000${f.path}\u0000${f.message}`;
 
+function valueAt(object: unknown, pointer: string): unknown {
+  let v = object;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return v;
+}
+
+interface Prepared {
+  verdict: Verdict;
+  analyses: PodAnalysis[];
+  shape: Finding[];
+}
+
 export class Engine {
   constructor(readonly resolver: PolicyResolver, readonly config: EngineConfig) {}
 
-  private prepare(req: EngineRequest): { verdict: Verdict; analyses: PodAnalysis[]; shape: Finding[] } | Verdict {
+  private prepare(req: EngineRequest): Prepared | Verdict {
     if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return empty(`operation ${req.operation} is not checked`);
     if (req.subResource) return empty(`subresource ${req.subResource} is not checked`);
-    const targets = findPodSpecs(req.kind, req.object);
+    let targets = findPodSpecs(req.kind, req.object);
     if (targets.length === 0) return empty(`${req.kind.kind} carries no Pod spec`);
+    // On UPDATE a template is judged only when it changed.
+    if (req.operation === 'UPDATE' && req.oldObject) {
+      targets = targets.filter((t) => !t.isTemplate || JSON.stringify(valueAt(req.oldObject, t.pointer)) !== JSON.stringify(valueAt(req.object, t.pointer)));
+      if (targets.length === 0) return empty('no Pod template changed');
+    }
     const policy = this.resolver.resolve(req.namespace);
     if (!policy) return empty(`no NamespacePolicy governs namespace ${req.namespace} and none is the default`);
     if (policy.exempt) return empty(`namespace ${req.namespace} is exempt (policy ${policy.name})`, policy);
@@ -66,22 +90,26 @@ export class Engine {
     for (const target of targets) {
       const bad = checkPodSpecShape(target.spec, target.path);
       if (bad) {
-        shape.push({ ruleId: SHAPE_RULE, path: bad.path, message: `${bad.message}`, fix: 'correct the field to the type the Kubernetes API defines' });
+        shape.push({ ruleId: SHAPE_RULE, path: bad.path, message: bad.message, fix: 'correct the field to the type the Kubernetes API defines' });
         continue;
       }
-      analyses.push(analyse({ target, namespace: req.namespace, objectMeta: meta, policy, config: this.config }));
+      const a = analyse({ target, namespace: req.namespace, objectMeta: meta, policy, config: this.config });
+      for (const c of a.acc.claims) {
+        if (c.assumed) verdict.assumptions.push(`${target.path}.${c.path}: ${c.kind} ${c.ref} counted as an accelerator (device class unknown without a cluster view)`);
+      }
+      analyses.push(a);
     }
     return { verdict, analyses, shape };
   }
 
-  /** Mutating admission: patches (CREATE only) and the warnings mutators raise. */
+  /** Mutating admission: patches and the warnings mutators raise. */
   mutate(req: EngineRequest): Verdict {
     const prepared = this.prepare(req);
     if (!('analyses' in prepared)) return prepared;
     const { verdict, analyses, shape } = prepared;
     verdict.warnings.push(...shape.map((f) => ({ ...f, advisory: true })));
-    if (req.operation !== 'CREATE') return verdict;
     for (const a of analyses) {
+      if (!mutable(a, req.operation)) continue;
       const m = mutatePod(a);
       verdict.warnings.push(...m.warnings);
       verdict.notes.push(...m.notes);
@@ -95,15 +123,27 @@ export class Engine {
     const prepared = this.prepare(req);
     if (!('analyses' in prepared)) return prepared;
     const { verdict, analyses, shape } = prepared;
-    let findings = [...shape, ...analyses.flatMap((a) => validatePod(a))];
+    let findings = [...shape, ...analyses.flatMap((a) => findingsOf(a))];
     if (req.operation === 'UPDATE' && req.oldObject !== undefined && req.oldObject !== null) {
-      const before = this.prepare({ ...req, object: req.oldObject, operation: 'CREATE' });
+      const before = this.prepare({ ...req, object: req.oldObject, oldObject: undefined, operation: 'CREATE' });
       if ('analyses' in before) {
-        const old = new Set([...before.shape, ...before.analyses.flatMap((a) => validatePod(a))].map(key));
+        const old = new Set([...before.shape, ...before.analyses.flatMap((a) => findingsOf(a))].map(key));
         findings = findings.filter((f) => !old.has(key(f)));
       }
     }
     sortByMode(verdict, findings, verdict.policy as NamespacePolicy);
     return verdict;
   }
+}
+
+/** Pods are mutated on CREATE (their spec is immutable after); templates only when the policy asks. */
+function mutable(a: PodAnalysis, operation: Operation): boolean {
+  if (a.target.virtual) return false;
+  if (!a.target.isTemplate) return operation === 'CREATE';
+  return a.policy.mutations.templates;
+}
+
+function findingsOf(a: PodAnalysis): Finding[] {
+  const findings = validatePod(a);
+  return a.target.isTemplate && !a.policy.mutations.templates ? templateFindings(a, findings) : findings;
 }

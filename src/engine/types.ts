@@ -25,12 +25,33 @@ export interface PodSpecTarget {
   /** Metadata of the Pod or of the template. */
   metadata?: V1ObjectMeta;
   isTemplate: boolean;
+  /**
+   * Assembled from container-like fields (KServe `model`, Trainer `resourcesPerNode`): it can be
+   * validated but not patched.
+   */
+  virtual?: boolean;
+  /** Node selection and tolerations live elsewhere (a runtime, overrides): scheduling rules skip it. */
+  partial?: boolean;
+  /** Message paths of `containers[i]` when they differ from `containers[i]` (virtual specs). */
+  containerPaths?: ContainerPath[];
+}
+
+export interface ContainerPath {
+  path: string;
+  /** Where the container-like field keeps its resources, when not at `<path>.resources`. */
+  resourcesPath?: string;
+}
+
+/** Device classes of a ResourceClaim or ResourceClaimTemplate, when the cluster view knows them. */
+export interface ClaimResolver {
+  deviceClasses(namespace: string, kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string): string[] | undefined;
 }
 
 /** Everything the cluster-wide configuration says, fixed for one evaluation. */
 export interface EngineConfig {
   pools: GpuPool[];
   accelerators: AcceleratorMatcher;
+  claims?: ClaimResolver;
 }
 
 /** What rules and mutators read: computed once per Pod spec. */

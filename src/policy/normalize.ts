@@ -1,6 +1,9 @@
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import type { Exemption, GpuPool, NamespacePolicy, PoolTaint } from './types.js';
 
+/** NVIDIA GPUs and MIG slices, Intel Gaudi: the DRA drivers' DeviceClasses. */
+export const DEFAULT_DEVICE_CLASSES: readonly string[] = ['gpu.nvidia.com', 'mig.nvidia.com', 'gaudi.intel.com'];
+
 /** Shapes as the schema admits them, before defaults. */
 export interface GpuPoolDoc {
   metadata: { name: string };
@@ -47,12 +50,15 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
       resources: acc.resources ?? [],
       maxPerPod: acc.maxPerPod,
       defaultPool: acc.defaultPool,
+      deviceClasses: acc.deviceClasses ?? [...DEFAULT_DEVICE_CLASSES],
+      assumeClaimsAreAccelerators: acc.assumeClaimsAreAccelerators ?? true,
     },
     startupProbe: { minBudgetSeconds: s.startupProbe?.minBudgetSeconds },
     terminationGracePeriodSeconds: s.terminationGracePeriodSeconds,
     priority: { defaultClass: s.priority?.defaultClass, allowedClasses: s.priority?.allowedClasses ?? [] },
     requirements: { memoryLimit: s.requirements?.memoryLimit ?? false, cpuRequest: s.requirements?.cpuRequest ?? false },
     mutations: {
+      templates: m.templates ?? false,
       tolerations: m.tolerations ?? true,
       defaultPoolNodeSelector: m.defaultPoolNodeSelector ?? true,
       startupProbe: m.startupProbe ?? true,

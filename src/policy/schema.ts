@@ -92,6 +92,8 @@ const namespacePolicySpec = {
         resources: { type: 'array', items: resourceName },
         maxPerPod: { type: 'integer', minimum: 1 },
         defaultPool: name,
+        deviceClasses: { type: 'array', items: name, description: 'DRA DeviceClasses that allocate accelerators.' },
+        assumeClaimsAreAccelerators: { type: 'boolean', description: 'Without a cluster view, count resource claims as accelerators.' },
       },
     },
     startupProbe: {
@@ -114,6 +116,7 @@ const namespacePolicySpec = {
       type: 'object',
       additionalProperties: false,
       properties: {
+        templates: { type: 'boolean', description: 'Also patch Pod templates of controllers and CRDs (GitOps tools will see drift).' },
         tolerations: boolSwitch,
         defaultPoolNodeSelector: boolSwitch,
         startupProbe: boolSwitch,

@@ -24,6 +24,8 @@ export interface GpuPool {
 export type EnforcementMode = 'enforce' | 'warn' | 'audit';
 
 export interface MutationSwitches {
+  /** Also patch Pod templates (Deployments, Jobs, CRDs); off by default to spare GitOps drift. */
+  templates: boolean;
   tolerations: boolean;
   defaultPoolNodeSelector: boolean;
   startupProbe: boolean;
@@ -57,6 +59,10 @@ export interface NamespacePolicy {
     resources: string[];
     maxPerPod?: number;
     defaultPool?: string;
+    /** DRA DeviceClasses that allocate accelerators. */
+    deviceClasses: string[];
+    /** Without a cluster view to resolve a claim's device class, count resource claims as accelerators. */
+    assumeClaimsAreAccelerators: boolean;
   };
   startupProbe: { minBudgetSeconds?: number };
   terminationGracePeriodSeconds?: number;

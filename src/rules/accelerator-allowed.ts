@@ -9,7 +9,7 @@ function check(a: PodAnalysis): Finding[] {
   const out: Finding[] = [];
   const seen = new Set<string>();
   for (const u of a.acc.uses) {
-    const path = at(a, `${u.ref.path}.resources.limits[${u.resource}]`);
+    const path = at(a, `${u.ref.resourcesPath}.limits[${u.resource}]`);
     const name = u.ref.container.name ?? u.ref.path;
     if (!accelerators.allowed) {
       out.push(finding(ID, path, `namespace ${a.namespace} may not use accelerators, but container "${name}" requests ${u.resource}`,
@@ -21,6 +21,12 @@ function check(a: PodAnalysis): Finding[] {
       seen.add(path);
       out.push(finding(ID, path, `container "${name}" requests ${u.resource}, which namespace ${a.namespace} may not use`,
         `request one of: ${allowed.join(', ')}`));
+    }
+  }
+  if (!accelerators.allowed) {
+    for (const c of a.acc.claims) {
+      out.push(finding(ID, at(a, c.path), `namespace ${a.namespace} may not use accelerators, but resource claim "${c.name}" (${c.kind} ${c.ref}) allocates ${c.deviceClasses ? c.deviceClasses.join(', ') : 'devices'}`,
+        'remove the resource claim, or run the workload in a namespace whose policy allows accelerators'));
     }
   }
   return out;

@@ -7,7 +7,7 @@ const ID = 'accelerator-limits';
 function check(a: PodAnalysis): Finding[] {
   const out: Finding[] = [];
   for (const u of a.acc.uses) {
-    const base = `${u.ref.path}.resources`;
+    const base = `${u.ref.resourcesPath}`;
     const name = u.ref.container.name ?? u.ref.path;
     if (u.hasRequest && !u.hasLimit) {
       out.push(finding(ID, at(a, `${base}.limits[${u.resource}]`),

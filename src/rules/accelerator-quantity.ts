@@ -10,7 +10,7 @@ function check(a: PodAnalysis): Finding[] {
   const pools = a.candidates.usable.length > 0 ? a.candidates.usable : a.candidates.offering;
   for (const [resource, count] of a.acc.perPod) {
     const first = a.acc.uses.find((u) => u.resource === resource);
-    const path = at(a, first ? `${first.ref.path}.resources.limits[${resource}]` : 'containers');
+    const path = at(a, first ? `${first.ref.resourcesPath}.limits[${resource}]` : 'containers');
     if (nsMax !== undefined && count > nsMax) {
       out.push(finding(ID, path, `the Pod requests ${count} ${resource} in total, more than the ${nsMax} per Pod namespace ${a.namespace} allows`,
         `request at most ${nsMax} per Pod, or split the work across Pods`));

@@ -15,12 +15,12 @@ function check(a: PodAnalysis): Finding[] {
     const r = ref.container.resources ?? {};
     const name = ref.container.name ?? ref.path;
     if (memoryLimit && !has(r.limits, 'memory')) {
-      out.push(finding(ID, at(a, `${ref.path}.resources.limits.memory`),
+      out.push(finding(ID, at(a, `${ref.resourcesPath}.limits.memory`),
         `accelerator container "${name}" has no memory limit; the namespace policy requires one`,
         'set resources.limits.memory (e.g. "32Gi") so one Pod cannot starve the others on the GPU node'));
     }
     if (cpuRequest && !has(r.requests, 'cpu') && !has(r.limits, 'cpu')) {
-      out.push(finding(ID, at(a, `${ref.path}.resources.requests.cpu`),
+      out.push(finding(ID, at(a, `${ref.resourcesPath}.requests.cpu`),
         `accelerator container "${name}" has no CPU request; the namespace policy requires one`,
         'set resources.requests.cpu (e.g. "4") so the scheduler reserves CPU to feed the accelerator'));
     }

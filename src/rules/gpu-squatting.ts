@@ -12,7 +12,7 @@ function resourceHint(a: PodAnalysis): string {
 }
 
 function check(a: PodAnalysis): Finding[] {
-  if (a.acc.isAcceleratorPod || a.daemonSet) return [];
+  if (a.acc.isAcceleratorPod || a.daemonSet || a.target.partial) return [];
   const out: Finding[] = [];
   const tolerations = Array.isArray(a.target.spec.tolerations) ? a.target.spec.tolerations : [];
   const fixLimit = `if the workload needs an accelerator, add resources.limits["${resourceHint(a)}"] (a chart refactor may have dropped it)`;

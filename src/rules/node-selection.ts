@@ -10,17 +10,21 @@ function concernsAccelerators(a: PodAnalysis, c: Conflict): boolean {
 }
 
 function check(a: PodAnalysis): Finding[] {
+  if (a.target.partial) return [];
   const conflicts = a.alternatives.map((reqs) => findConflict(reqs));
   if (a.alternatives.length === 0 || conflicts.some((c) => c === undefined)) return [];
   const first = conflicts[0] as Conflict;
   if (!concernsAccelerators(a, first)) return [];
   const parts = first.requirements.map((r) => `${r.path} (${describeRequirement(r)})`).join(' and ');
+  // Only speak of the nodeSelector when it takes part: terms can also contradict themselves.
+  const withSelector = a.selection.nodeSelector.length > 0;
+  const fromSelector = first.requirements.some((r) => a.selection.nodeSelector.includes(r));
   const what = a.alternatives.length > 1
-    ? `no required nodeAffinity term can hold together with the nodeSelector; e.g. on ${first.key}: ${parts}`
+    ? `no required nodeAffinity term can ${withSelector ? 'hold together with the nodeSelector' : 'be met'}; e.g. on ${first.key}: ${parts}`
     : `node selection cannot be met on ${first.key}: ${parts}`;
   return [finding(ID, first.requirements[0]?.path ?? `${a.target.path}.nodeSelector`,
     `${what}; the Pod would stay Pending`,
-    `make nodeSelector and requiredDuringSchedulingIgnoredDuringExecution agree on ${first.key}, or drop one of them`)];
+    `make ${fromSelector ? 'nodeSelector and ' : 'the requirements of '}requiredDuringSchedulingIgnoredDuringExecution agree on ${first.key}, or drop one of them`)];
 }
 
 export const nodeSelection: Rule = {

@@ -7,7 +7,7 @@ const ID = 'pool-selection';
 
 function check(a: PodAnalysis): Finding[] {
   const pools = a.config.pools;
-  if (!a.acc.isAcceleratorPod || a.gated || pools.length === 0 || !a.policy.accelerators.allowed) return [];
+  if (!a.acc.isAcceleratorPod || a.gated || a.target.partial || pools.length === 0 || !a.policy.accelerators.allowed) return [];
   if (a.alternatives.every((reqs) => findConflict(reqs) !== undefined)) return [];
   const { selected, offering, usable } = a.candidates;
   const wanted = a.acc.resources.join(' + ');

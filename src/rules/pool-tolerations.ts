@@ -5,7 +5,7 @@ import { at, finding } from './util.js';
 const ID = 'pool-tolerations';
 
 function check(a: PodAnalysis): Finding[] {
-  if (!a.acc.isAcceleratorPod || a.gated || !a.policy.accelerators.allowed) return [];
+  if (!a.acc.isAcceleratorPod || a.gated || a.target.partial || !a.policy.accelerators.allowed) return [];
   const pools = a.candidates.usable;
   if (pools.length === 0) return [];
   const missing = pools.map((p) => ({ pool: p, taints: untolerated(a.target.spec.tolerations, p.taints) }));

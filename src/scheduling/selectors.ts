@@ -94,7 +94,7 @@ function satisfiableKey(list: Requirement[]): boolean {
     else if (r.operator === 'Lt') lt = Math.min(lt, integer(r.values[0] ?? '') ?? -Infinity);
   }
   const bounded = gt !== -Infinity || lt !== Infinity;
-  if (bounded && lt - gt < 2) return false;
+  if (bounded && !(lt - gt >= 2)) return false; // also when an invalid bound made it NaN
   if (!allowed) return true;
   return [...allowed].some((v) => {
     if (excluded.has(v)) return false;

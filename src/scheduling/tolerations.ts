@@ -5,7 +5,7 @@ import type { PoolTaint } from '../policy/types.js';
 export function tolerates(t: V1Toleration, taint: PoolTaint): boolean {
   if (!t || typeof t !== 'object') return false;
   if (t.effect && t.effect !== taint.effect) return false;
-  const op = t.operator ?? 'Equal';
+  const op = t.operator || 'Equal'; // the API accepts operator "" as Equal
   if (!t.key) return op === 'Exists';
   if (t.key !== taint.key) return false;
   if (op === 'Exists') return true;

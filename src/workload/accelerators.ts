@@ -1,5 +1,7 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
+import type { ContainerPath } from '../engine/types.js';
 import { isPositiveInteger, parseQuantity } from '../util/quantity.js';
+import { type ClaimOptions, isDraAcceleratorResource, type PodClaim, podClaims } from './claims.js';
 
 /** Extended resources that allocate an accelerator, as seen in the wild (DESIGN §4). */
 export const DEFAULT_ACCELERATOR_RESOURCES: readonly string[] = [
@@ -63,6 +65,8 @@ export interface ContainerRef {
   sidecar: boolean;
   /** `containers[0]` relative to the pod spec. */
   path: string;
+  /** Where its resources are, relative to the pod spec (`containers[0].resources`). */
+  resourcesPath: string;
 }
 
 export interface AcceleratorUse {
@@ -83,9 +87,11 @@ export interface AcceleratorAnalysis {
   isAcceleratorPod: boolean;
   /** Containers (not init) that use an accelerator. */
   acceleratorContainers: ContainerRef[];
+  /** Dynamic Resource Allocation claims that allocate accelerators. */
+  claims: PodClaim[];
 }
 
-export function containerRefs(spec: V1PodSpec): ContainerRef[] {
+export function containerRefs(spec: V1PodSpec, containerPaths?: ContainerPath[]): ContainerRef[] {
   const refs: ContainerRef[] = [];
   const lists: ContainerListName[] = ['initContainers', 'containers'];
   for (const list of lists) {
@@ -94,7 +100,9 @@ export function containerRefs(spec: V1PodSpec): ContainerRef[] {
     items.forEach((container, index) => {
       if (container === null || typeof container !== 'object') return;
       const sidecar = list === 'initContainers' && container.restartPolicy === 'Always';
-      refs.push({ container, list, index, sidecar, path: `${list}[${index}]` });
+      const custom = list === 'containers' ? containerPaths?.[index] : undefined;
+      const path = custom?.path ?? `${list}[${index}]`;
+      refs.push({ container, list, index, sidecar, path, resourcesPath: custom?.resourcesPath ?? `${path}.resources` });
     });
   }
   return refs;
@@ -129,15 +137,29 @@ function effectivePerPod(uses: AcceleratorUse[], resources: string[]): Map<strin
   return perPod;
 }
 
-export function analyseAccelerators(spec: V1PodSpec, matcher: AcceleratorMatcher): AcceleratorAnalysis {
+function claimNames(c: V1Container): string[] {
+  const claims = (c.resources as { claims?: unknown } | undefined)?.claims;
+  return Array.isArray(claims) ? claims.map((x: { name?: unknown }) => x?.name).filter((n): n is string => typeof n === 'string') : [];
+}
+
+export interface AnalyseOptions {
+  containerPaths?: ContainerPath[];
+  claims?: ClaimOptions;
+}
+
+export function analyseAccelerators(spec: V1PodSpec, matcher: AcceleratorMatcher, opts: AnalyseOptions = {}): AcceleratorAnalysis {
   const uses: AcceleratorUse[] = [];
   const resources = new Set<string>();
   const acceleratorContainers: ContainerRef[] = [];
-  for (const ref of containerRefs(spec)) {
+  const classes = opts.claims?.deviceClasses ?? [];
+  const isAccelerator = (n: string): boolean => matcher.matches(n) || isDraAcceleratorResource(n, classes);
+  const claims = opts.claims ? podClaims(spec, opts.claims).filter((c) => c.accelerator) : [];
+  const claimSet = new Set(claims.map((c) => c.name));
+  for (const ref of containerRefs(spec, opts.containerPaths)) {
     const res = mapOf(ref.container.resources);
     const limits = mapOf(res['limits']);
     const requests = mapOf(res['requests']);
-    const names = new Set([...Object.keys(limits), ...Object.keys(requests)].filter((n) => matcher.matches(n)));
+    const names = new Set([...Object.keys(limits), ...Object.keys(requests)].filter(isAccelerator));
     for (const resource of names) {
       resources.add(resource);
       uses.push({
@@ -149,14 +171,16 @@ export function analyseAccelerators(spec: V1PodSpec, matcher: AcceleratorMatcher
         hasRequest: Object.hasOwn(requests, resource),
       });
     }
-    if (names.size > 0 && ref.list === 'containers') acceleratorContainers.push(ref);
+    const claimsAccelerator = claimNames(ref.container).some((n) => claimSet.has(n));
+    if ((names.size > 0 || claimsAccelerator) && ref.list === 'containers') acceleratorContainers.push(ref);
   }
   const list = [...resources].sort();
   return {
     uses,
     resources: list,
     perPod: effectivePerPod(uses, list),
-    isAcceleratorPod: uses.length > 0,
+    isAcceleratorPod: uses.length > 0 || claims.length > 0,
     acceleratorContainers,
+    claims,
   };
 }

@@ -40,7 +40,7 @@ describe('policy files', () => {
     const p = set.policies[0]!;
     expect(p.mode).toBe('enforce');
     expect(p.accelerators.allowed).toBe(true);
-    expect(p.mutations).toEqual({ tolerations: true, defaultPoolNodeSelector: true, startupProbe: true, terminationGracePeriod: true, priorityClass: true });
+    expect(p.mutations).toEqual({ templates: false, tolerations: true, defaultPoolNodeSelector: true, startupProbe: true, terminationGracePeriod: true, priorityClass: true });
   });
 
   it.each([

@@ -1,0 +1,52 @@
+import type { V1PodSpec } from '@kubernetes/client-node';
+
+/** Extended resources backed by Dynamic Resource Allocation: `deviceclass.resource.kubernetes.io/<class>`. */
+export const DRA_EXTENDED_PREFIX = 'deviceclass.resource.kubernetes.io/';
+
+export interface ClaimOptions {
+  deviceClasses: readonly string[];
+  assume: boolean;
+  /** Device classes of a claim or claim template, when a cluster view knows them. */
+  resolve?: (kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string) => string[] | undefined;
+}
+
+export interface PodClaim {
+  name: string;
+  /** `resourceClaims[0]` relative to the pod spec. */
+  path: string;
+  kind: 'ResourceClaim' | 'ResourceClaimTemplate';
+  ref: string;
+  deviceClasses?: string[];
+  accelerator: boolean;
+  /** Counted as an accelerator without knowing its device class. */
+  assumed: boolean;
+}
+
+export function isDraAcceleratorResource(name: string, deviceClasses: readonly string[]): boolean {
+  return name.startsWith(DRA_EXTENDED_PREFIX) && deviceClasses.includes(name.slice(DRA_EXTENDED_PREFIX.length));
+}
+
+interface RawClaim {
+  name?: unknown;
+  resourceClaimName?: unknown;
+  resourceClaimTemplateName?: unknown;
+  source?: { resourceClaimName?: unknown; resourceClaimTemplateName?: unknown };
+}
+
+/** The Pod's resource claims (current fields and the pre-1.28 `source`), classified. */
+export function podClaims(spec: V1PodSpec, opts: ClaimOptions): PodClaim[] {
+  const raw = (spec as { resourceClaims?: unknown }).resourceClaims;
+  if (!Array.isArray(raw)) return [];
+  const out: PodClaim[] = [];
+  raw.forEach((c: RawClaim, i) => {
+    if (!c || typeof c !== 'object' || typeof c.name !== 'string') return;
+    const claimName = c.resourceClaimName ?? c.source?.resourceClaimName;
+    const templateName = c.resourceClaimTemplateName ?? c.source?.resourceClaimTemplateName;
+    const kind = typeof templateName === 'string' ? 'ResourceClaimTemplate' : 'ResourceClaim';
+    const ref = String(typeof templateName === 'string' ? templateName : claimName ?? '');
+    const deviceClasses = ref ? opts.resolve?.(kind, ref) : undefined;
+    const accelerator = deviceClasses ? deviceClasses.some((d) => opts.deviceClasses.includes(d)) : opts.assume;
+    out.push({ name: c.name, path: `resourceClaims[${i}]`, kind, ref, deviceClasses, accelerator, assumed: !deviceClasses && opts.assume });
+  });
+  return out;
+}

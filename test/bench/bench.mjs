@@ -1,0 +1,910 @@
+#!/usr/bin/env node
+// Loopback benchmark of the admission webhook against a bare fastify HTTPS "echo" baseline.
+//
+//   npm run bench                       # full run (~2 min): closed loop, open loop, RSS
+//   node test/bench/bench.mjs --quick   # short run (~40 s)
+//   node test/bench/bench.mjs --strict  # exit 1 when a budget is missed
+//
+// Options: --duration <s> (measured seconds per phase, default 10), --warmup <s> (default 2),
+// --rounds <n> (echo/mutate alternations per mode, default 2), --connections <n> (default 32),
+// --rate <n> (open-loop reviews/s, default 1000), --policies <n> (NamespacePolicies of the RSS
+// run, default 1000), --quick (duration 3, warmup 1, rounds 1), --strict, --profile <dir> (run the
+// webhook of the echo/mutate comparison under --cpu-prof, profiles written to <dir>).
+//
+// Everything runs on 127.0.0.1. The echo baseline and the webhook run as child processes with the
+// same certificate, body limit and keep-alive settings; the load generator is a minimal HTTP/1.1
+// client over raw TLS sockets (pre-serialised request Buffers, Content-Length framing only), so
+// that as little of the two shared cores as possible goes to the client.
+//
+// Budgets: closed-loop reviews/s mutate/echo >= 0.85; open-loop p99 mutate/echo <= 1.25;
+// RSS with 1,000 NamespacePolicies < 150 MiB.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHistogram, performance } from 'node:perf_hooks';
+import { connect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REVIEWS_DIR = fileURLToPath(new URL('../../../shared/corpus/reviews/', import.meta.url));
+const BODY_LIMIT = 3 * 1024 * 1024;
+const KEEP_ALIVE_MS = 75_000;
+const NAMESPACES = ['inference', 'training', 'notebooks', 'default'];
+const BUDGET = { throughputRatio: 0.85, p99Ratio: 1.25, rssMiB: 150 };
+
+// ---------------------------------------------------------------------------------------------
+// Echo baseline (child mode): bare fastify over HTTPS, default JSON parser, minimal response.
+// ---------------------------------------------------------------------------------------------
+async function echoServer() {
+  const [, , , port, certFile, keyFile] = process.argv;
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' },
+  });
+  const echo = async (request) => ({
+    apiVersion: request.body.apiVersion,
+    kind: 'AdmissionReview',
+    response: { uid: request.body.request.uid, allowed: true },
+  });
+  app.post('/mutate', echo);
+  app.post('/validate', echo);
+  app.get('/readyz', async () => ({ status: 'ready' }));
+  await app.listen({ host: '127.0.0.1', port: Number(port) });
+  const stop = () => app.close().then(() => process.exit(0), () => process.exit(1));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+function options() {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
+      connections: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' },
+      policies: { type: 'string', default: '1000' }, quick: { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log('usage: node test/bench/bench.mjs [--duration s] [--warmup s] [--rounds n] [--connections n] [--rate n] [--policies n] [--quick] [--strict] [--profile dir]');
+    process.exit(0);
+  }
+  const num = (name, v, min) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got ${v}`);
+    return n;
+  };
+  const quick = values.quick;
+  return {
+    duration: num('duration', values.duration ?? (quick ? 3 : 10), 0.5),
+    warmup: num('warmup', values.warmup ?? (quick ? 1 : 2), 0),
+    rounds: Math.floor(num('rounds', values.rounds ?? (quick ? 1 : 2), 1)),
+    connections: Math.floor(num('connections', values.connections, 1)),
+    rate: num('rate', values.rate, 1),
+    policies: Math.floor(num('policies', values.policies, 1)),
+    strict: values.strict,
+    profile: values.profile,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes and clean-up
+// ---------------------------------------------------------------------------------------------
+const children = new Set();
+const tempDirs = new Set();
+
+function startChild(name, args) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.label = name;
+  child.output = '';
+  const keep = (d) => { child.output = (child.output + d).slice(-4000); };
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
+  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => { children.delete(child); resolve({ code, signal }); }));
+  children.add(child);
+  return child;
+}
+
+async function stopChild(child) {
+  if (!children.has(child)) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+function cleanupSync() {
+  for (const child of children) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+  children.clear();
+  for (const dir of tempDirs) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ } }
+  tempDirs.clear();
+}
+
+function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function run(args, label) {
+  const child = startChild(label, args);
+  const { code, signal } = await child.exited;
+  if (code !== 0) throw new Error(`${label} failed (${code ?? signal}): ${child.output.trim()}`);
+  return child.output;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Minimal keep-alive HTTP/1.1 client over TLS
+// ---------------------------------------------------------------------------------------------
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
+
+class Conn {
+  constructor(target) {
+    this.target = target;
+    this.socket = undefined;
+    this.buf = null;
+    this.need = -1;
+    this.status = 0;
+    this.cb = null;
+    this.closing = false;
+  }
+
+  open() {
+    const { port, ca } = this.target;
+    const s = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+    s.setNoDelay(true);
+    s.on('data', (chunk) => { if (this.socket === s) this.onData(chunk); });
+    s.on('error', (err) => { if (this.socket === s) this.fail(err); });
+    s.on('close', () => { if (this.socket === s) this.fail(new Error('connection closed')); });
+    this.socket = s;
+    this.buf = null;
+    this.need = -1;
+    return new Promise((resolve, reject) => {
+      s.once('secureConnect', resolve);
+      s.once('error', reject);
+    });
+  }
+
+  /** Sends one pre-serialised request; cb(err, status, body) when the whole response is in. */
+  send(request, cb) {
+    if (!this.socket || this.socket.destroyed) this.open().catch(() => undefined);
+    this.cb = cb;
+    this.socket.write(request);
+  }
+
+  fail(err) {
+    const cb = this.cb;
+    this.cb = null;
+    if (this.socket && !this.socket.destroyed) this.socket.destroy();
+    this.socket = undefined;
+    if (cb && !this.closing) cb(err, 0, null);
+  }
+
+  onData(chunk) {
+    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      if (this.need < 0) {
+        const end = this.buf.indexOf(CRLFCRLF);
+        if (end < 0) return;
+        const head = this.buf.toString('latin1', 0, end);
+        const m = CONTENT_LENGTH.exec(head);
+        if (!m) return this.fail(new Error(`response without Content-Length: ${head.split('\r\n')[0]}`));
+        this.status = Number(head.slice(9, 12));
+        this.need = Number(m[1]);
+        this.buf = this.buf.subarray(end + 4);
+      }
+      if (this.buf.length < this.need) return;
+      const body = this.buf.subarray(0, this.need);
+      this.buf = this.buf.length === this.need ? null : this.buf.subarray(this.need);
+      this.need = -1;
+      const cb = this.cb;
+      this.cb = null;
+      if (cb) cb(null, this.status, body);
+      if (this.buf === null) return;
+    }
+  }
+
+  close() {
+    this.closing = true;
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}
+
+function requestBuffer(path, port, body) {
+  const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUser-Agent: kube-apiserver-admission\r\n` +
+    `Accept: application/json, */*\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+function sendOnce(conn, request) {
+  return new Promise((resolve, reject) => conn.send(request, (err, status, body) => (err ? reject(err) : resolve({ status, body }))));
+}
+
+async function waitReady(target, child, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  const probe = Buffer.from(`GET /readyz HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\n\r\n`, 'latin1');
+  for (;;) {
+    if (!children.has(child)) throw new Error(`${child.label} exited during start-up: ${child.output.trim()}`);
+    const conn = new Conn(target);
+    try {
+      await conn.open();
+      const { status } = await sendOnce(conn, probe);
+      if (status === 200) return;
+    } catch { /* not listening yet */ } finally {
+      conn.close();
+    }
+    if (Date.now() > deadline) throw new Error(`${child.label} not ready after ${timeoutMs} ms: ${child.output.trim()}`);
+    await sleep(100);
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime of a process in ms (Linux). */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // CLK_TCK = 100
+  } catch {
+    return NaN;
+  }
+}
+
+function procStatus(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load phases
+// ---------------------------------------------------------------------------------------------
+function newHist() {
+  return createHistogram({ lowest: 1, highest: 60_000_000, figures: 3 });
+}
+const ms = (h, p) => (h.count > 0 ? h.percentile(p) / 1000 : NaN);
+
+async function drain(conns, inFlight, limitMs = 10_000) {
+  const deadline = Date.now() + limitMs;
+  while (inFlight() > 0 && Date.now() < deadline) await sleep(5);
+  if (inFlight() > 0) for (const c of conns) if (c.cb) c.fail(new Error('drain timeout'));
+}
+
+/** N connections, each sending back to back; measures completions inside the window. */
+async function closedLoop(target, conns, requests, { warmup, duration }) {
+  const hist = newHist();
+  let next = 0;
+  let measuring = false;
+  let stopped = false;
+  let completed = 0;
+  let errors = 0;
+  let inFlight = 0;
+  let firstError;
+  const fire = (conn) => {
+    if (stopped) return;
+    const req = requests[next++ % requests.length];
+    const t0 = performance.now();
+    inFlight++;
+    conn.send(req, (err, status) => {
+      inFlight--;
+      if (measuring && !stopped) {
+        if (err || status !== 200) { errors++; firstError ??= err?.message ?? `HTTP ${status}`; } else {
+          completed++;
+          hist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+        }
+      }
+      fire(conn);
+    });
+  };
+  for (const c of conns) fire(c);
+  await sleep(warmup * 1000);
+  measuring = true;
+  const cpu0 = cpuMs(target.pid);
+  const client0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(duration * 1000);
+  stopped = true;
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu1 = cpuMs(target.pid);
+  const client = process.cpuUsage(client0);
+  await drain(conns, () => inFlight);
+  return {
+    rps: completed / elapsed, p50: ms(hist, 50), p99: ms(hist, 99), max: hist.max / 1000, count: completed, errors, firstError,
+    serverCpuUsPerReview: ((cpu1 - cpu0) * 1000) / Math.max(1, completed),
+    serverCpuPct: ((cpu1 - cpu0) / 10) / elapsed,
+    clientCpuPct: ((client.user + client.system) / 1e4) / elapsed,
+  };
+}
+
+/**
+ * Fixed arrival rate; requests queue when every connection is busy, and latency is measured
+ * from each request's intended send time (no coordinated omission).
+ */
+async function openLoop(target, conns, requests, { warmup, duration, rate }) {
+  const hist = newHist();
+  const service = newHist();
+  const interval = 1000 / rate;
+  const start = performance.now();
+  const measureFrom = start + warmup * 1000;
+  const end = measureFrom + duration * 1000;
+  const idle = [...conns];
+  const queue = [];
+  let qHead = 0;
+  let nextIntended = start;
+  let next = 0;
+  let inFlight = 0;
+  let stopped = false;
+  let completed = 0;
+  let errors = 0;
+  let maxQueue = 0;
+  let firstError;
+  let timer;
+
+  const pump = () => {
+    const now = performance.now();
+    while (!stopped && nextIntended <= now) {
+      if (nextIntended >= end) { stopped = true; break; }
+      queue.push(nextIntended);
+      nextIntended += interval;
+    }
+    if (queue.length - qHead > maxQueue) maxQueue = queue.length - qHead;
+    while (qHead < queue.length && idle.length > 0) {
+      const intended = queue[qHead++];
+      const conn = idle.shift();
+      const req = requests[next++ % requests.length];
+      const sent = performance.now();
+      inFlight++;
+      conn.send(req, (err, status) => {
+        inFlight--;
+        const done = performance.now();
+        if (intended >= measureFrom) {
+          if (err || status !== 200) { errors++; firstError ??= err?.message ?? `HTTP ${status}`; } else {
+            completed++;
+            hist.record(Math.max(1, Math.round((done - intended) * 1000)));
+            service.record(Math.max(1, Math.round((done - sent) * 1000)));
+          }
+        }
+        idle.push(conn);
+        pump();
+      });
+    }
+    if (qHead > 4096 && qHead * 2 > queue.length) { queue.splice(0, qHead); qHead = 0; }
+  };
+  const tick = () => {
+    pump();
+    if (!stopped) timer = setTimeout(tick, Math.max(0, nextIntended - performance.now()));
+  };
+  tick();
+  await sleep(warmup * 1000);
+  const cpu0 = cpuMs(target.pid);
+  await sleep(Math.max(0, end - performance.now()));
+  const giveUp = end + 10_000;
+  while ((!stopped || qHead < queue.length) && performance.now() < giveUp) await sleep(5);
+  stopped = true;
+  clearTimeout(timer);
+  await drain(conns, () => inFlight);
+  const cpu1 = cpuMs(target.pid);
+  return {
+    offered: rate, achieved: completed / duration, p50: ms(hist, 50), p99: ms(hist, 99), max: hist.max / 1000,
+    serviceP50: ms(service, 50), serviceP99: ms(service, 99), count: completed, errors, firstError, maxQueue,
+    serverCpuPct: ((cpu1 - cpu0) / 10) / duration,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corpus
+// ---------------------------------------------------------------------------------------------
+function setNamespace(review, ns) {
+  const r = review.request;
+  r.namespace = ns;
+  for (const o of [r.object, r.oldObject]) if (o?.metadata) o.metadata.namespace = ns;
+  return review;
+}
+
+/** A FieldsV1 tree as kube-apiserver records it for an object: f:<field>, k:{"name":...} for named list items. */
+function fieldsV1(value) {
+  if (Array.isArray(value)) {
+    const out = {};
+    for (const item of value) {
+      if (item && typeof item === 'object' && typeof item.name === 'string') out[`k:${JSON.stringify({ name: item.name })}`] = fieldsV1(item);
+      else if (item && typeof item === 'object' && typeof item.key === 'string') out[`k:${JSON.stringify({ key: item.key, operator: item.operator ?? 'Equal' })}`] = fieldsV1(item);
+      else out[`v:${JSON.stringify(item)}`] = {};
+    }
+    return { '.': {}, ...out };
+  }
+  if (value && typeof value === 'object') {
+    const out = { '.': {} };
+    for (const [k, v] of Object.entries(value)) out[`f:${k}`] = fieldsV1(v);
+    return out;
+  }
+  return {};
+}
+
+const DEFAULT_TOLERATIONS = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+];
+
+function serviceAccountVolume(suffix) {
+  return {
+    name: `kube-api-access-${suffix}`,
+    projected: {
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+      defaultMode: 420,
+    },
+  };
+}
+
+/** A vLLM model server Pod as the API server hands it to a mutating webhook (defaults applied). */
+function vllmPod({ name, ns, model, gpuResource = 'nvidia.com/gpu', gpus = 1, conform }) {
+  const sa = Math.random().toString(36).slice(2, 7);
+  const gpu = gpus > 0 ? { [gpuResource]: String(gpus) } : {};
+  const resources = {
+    limits: { cpu: String(4 * Math.max(1, gpus)), memory: `${32 * Math.max(1, gpus)}Gi`, 'ephemeral-storage': '120Gi', ...gpu },
+    requests: { cpu: String(4 * Math.max(1, gpus)), memory: `${32 * Math.max(1, gpus)}Gi`, 'ephemeral-storage': '120Gi', ...gpu },
+  };
+  const probe = (path, period, failure) => ({
+    httpGet: { path, port: 8000, scheme: 'HTTP' }, initialDelaySeconds: 0, timeoutSeconds: 5, periodSeconds: period, successThreshold: 1, failureThreshold: failure,
+  });
+  const container = {
+    name: 'vllm',
+    image: 'docker.io/vllm/vllm-openai:v0.10.0',
+    command: ['python3', '-m', 'vllm.entrypoints.openai.api_server'],
+    args: [
+      `--model=${model}`, `--tensor-parallel-size=${Math.max(1, gpus)}`, '--host=0.0.0.0', '--port=8000', '--swap-space=16',
+      '--gpu-memory-utilization=0.92', '--max-model-len=32768', '--max-num-seqs=64', '--enable-prefix-caching',
+      '--disable-log-requests', '--download-dir=/models', '--served-model-name', model.split('/').pop(),
+    ],
+    ports: [{ name: 'http', containerPort: 8000, protocol: 'TCP' }, { name: 'metrics', containerPort: 8001, protocol: 'TCP' }],
+    env: [
+      { name: 'MODEL_ID', value: model },
+      { name: 'HUGGING_FACE_HUB_TOKEN', valueFrom: { secretKeyRef: { name: 'hf-secret', key: 'hf_api_token' } } },
+      { name: 'HF_HOME', value: '/models/.cache' },
+      { name: 'VLLM_WORKER_MULTIPROC_METHOD', value: 'spawn' },
+      { name: 'VLLM_LOGGING_LEVEL', value: 'INFO' },
+      { name: 'VLLM_ATTENTION_BACKEND', value: 'FLASHINFER' },
+      { name: 'LD_LIBRARY_PATH', value: '${LD_LIBRARY_PATH}:/usr/local/nvidia/lib64' },
+      { name: 'NCCL_DEBUG', value: 'WARN' },
+      { name: 'NCCL_P2P_DISABLE', value: '0' },
+      { name: 'OMP_NUM_THREADS', value: '8' },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+      { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+      { name: 'CPU_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } } },
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.observability.svc:4317' },
+      { name: 'OTEL_SERVICE_NAME', value: name.replace(/-[a-z0-9]+-[a-z0-9]+$/, '') },
+    ],
+    resources,
+    volumeMounts: [
+      { name: 'dshm', mountPath: '/dev/shm' },
+      { name: 'model-cache', mountPath: '/models' },
+      { name: 'hf-secret', mountPath: '/etc/hf', readOnly: true },
+      { name: `kube-api-access-${sa}`, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ],
+    livenessProbe: probe('/health', 10, 3),
+    readinessProbe: probe('/health', 5, 3),
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'File',
+    imagePullPolicy: 'IfNotPresent',
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 1000 },
+  };
+  const spec = {
+    volumes: [
+      { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } },
+      { name: 'model-cache', persistentVolumeClaim: { claimName: `${model.split('/').pop().toLowerCase()}-cache` } },
+      { name: 'hf-secret', secret: { secretName: 'hf-secret', defaultMode: 420 } },
+      serviceAccountVolume(sa),
+    ],
+    containers: [container],
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+    dnsPolicy: 'ClusterFirst',
+    serviceAccountName: 'vllm',
+    serviceAccount: 'vllm',
+    securityContext: { fsGroup: 1000 },
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { app: 'vllm' } }, topologyKey: 'kubernetes.io/hostname' } },
+        ],
+      },
+    },
+    schedulerName: 'default-scheduler',
+    tolerations: [...DEFAULT_TOLERATIONS],
+    priority: 0,
+    enableServiceLinks: true,
+    preemptionPolicy: 'PreemptLowerPriority',
+  };
+  if (conform) Object.assign(spec, conform(spec, container));
+  const hash = '7f9c8d5b64';
+  const labels = { app: 'vllm', 'app.kubernetes.io/name': 'vllm', 'app.kubernetes.io/component': 'model-server', 'ai.gke.io/model': model.split('/').pop(), 'pod-template-hash': hash };
+  const annotations = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8001', 'kubectl.kubernetes.io/default-container': 'vllm' };
+  const metadata = {
+    name, generateName: `${name.slice(0, name.lastIndexOf('-') + 1)}`, namespace: ns, creationTimestamp: null, labels, annotations,
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name.slice(0, name.lastIndexOf('-'))}`, uid: randomUUID(), controller: true, blockOwnerDeletion: true }],
+  };
+  const { volumes, containers, ...rest } = spec;
+  metadata.managedFields = [{
+    manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: '2026-11-23T19:29:32Z', fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:metadata': fieldsV1({ generateName: 1, labels, annotations, ownerReferences: metadata.ownerReferences.map((o) => ({ ...o, name: o.name })) }), 'f:spec': fieldsV1({ containers, volumes, ...rest }) },
+  }];
+  return { kind: 'Pod', apiVersion: 'v1', metadata, spec, status: {} };
+}
+
+function cpuPod({ name, ns }) {
+  const sa = Math.random().toString(36).slice(2, 7);
+  const container = {
+    name: 'router',
+    image: 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.2.1',
+    args: ['--poolName=vllm', '--poolNamespace=inference', '--v=2', '--zap-encoder=json', '--grpcPort=9002', '--grpcHealthPort=9003'],
+    ports: [{ name: 'grpc', containerPort: 9002, protocol: 'TCP' }, { name: 'grpc-health', containerPort: 9003, protocol: 'TCP' }, { name: 'metrics', containerPort: 9090, protocol: 'TCP' }],
+    env: [
+      { name: 'KV_CACHE_SCORE_WEIGHT', value: '1' }, { name: 'QUEUE_SCORE_WEIGHT', value: '1' }, { name: 'PREFIX_CACHE_SCORE_WEIGHT', value: '2' },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+    ],
+    resources: { limits: { cpu: '2', memory: '2Gi' }, requests: { cpu: '500m', memory: '1Gi' } },
+    volumeMounts: [{ name: `kube-api-access-${sa}`, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+    livenessProbe: { grpc: { port: 9003, service: 'inference-extension' }, initialDelaySeconds: 5, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+    readinessProbe: { grpc: { port: 9003, service: 'inference-extension' }, initialDelaySeconds: 5, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+    terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent',
+  };
+  const spec = {
+    volumes: [serviceAccountVolume(sa)], containers: [container], restartPolicy: 'Always', terminationGracePeriodSeconds: 130,
+    dnsPolicy: 'ClusterFirst', serviceAccountName: 'epp', serviceAccount: 'epp', securityContext: {}, schedulerName: 'default-scheduler',
+    tolerations: [...DEFAULT_TOLERATIONS], priority: 0, enableServiceLinks: true, preemptionPolicy: 'PreemptLowerPriority',
+  };
+  const labels = { app: 'epp', 'pod-template-hash': '5d8f7c9b4' };
+  const metadata = {
+    name, generateName: `${name.slice(0, name.lastIndexOf('-') + 1)}`, namespace: ns, creationTimestamp: null, labels,
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: name.slice(0, name.lastIndexOf('-')), uid: randomUUID(), controller: true, blockOwnerDeletion: true }],
+  };
+  metadata.managedFields = [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: '2026-11-23T19:29:32Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': fieldsV1({ labels }), 'f:spec': fieldsV1(spec) } }];
+  return { kind: 'Pod', apiVersion: 'v1', metadata, spec, status: {} };
+}
+
+function podReview(pod) {
+  const gvk = { group: '', version: 'v1', kind: 'Pod' };
+  const gvr = { group: '', version: 'v1', resource: 'pods' };
+  return {
+    kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1',
+    request: {
+      uid: randomUUID(), kind: gvk, resource: gvr, requestKind: gvk, requestResource: gvr, name: pod.metadata.name, namespace: pod.metadata.namespace,
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: randomUUID(), groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
+      object: pod, oldObject: null, dryRun: false,
+      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
+    },
+  };
+}
+
+/** Inference Pod that already satisfies realtime-inference: nothing to patch. */
+const conformInference = (spec, c) => {
+  c.startupProbe = { httpGet: { path: '/health', port: 8000, scheme: 'HTTP' }, timeoutSeconds: 5, periodSeconds: 10, successThreshold: 1, failureThreshold: 90 };
+  return {
+    terminationGracePeriodSeconds: 120, priorityClassName: 'inference-critical', priority: 1000000,
+    nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' },
+    tolerations: [...spec.tolerations, { key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' }],
+  };
+};
+
+function synthesizedReviews(namespaceOf = (ns) => ns) {
+  const out = [];
+  const add = (label, pod) => out.push({ label, review: podReview(pod) });
+  add('vllm-llama-8b', vllmPod({ name: 'vllm-llama-3-1-8b-7f9c8d5b64-x2k9q', ns: namespaceOf('inference'), model: 'meta-llama/Llama-3.1-8B-Instruct' }));
+  add('vllm-gemma-27b', vllmPod({ name: 'vllm-gemma-3-27b-7f9c8d5b64-abcde', ns: namespaceOf('inference'), model: 'google/gemma-3-27b-it', gpus: 2 }));
+  add('vllm-conforming', vllmPod({ name: 'vllm-qwen-2-5-7b-7f9c8d5b64-p0q1r', ns: namespaceOf('inference'), model: 'Qwen/Qwen2.5-7B-Instruct', conform: conformInference }));
+  add('epp-router', cpuPod({ name: 'epp-5d8f7c9b4-zz8k2', ns: namespaceOf('inference') }));
+  add('vllm-70b-tp8', vllmPod({ name: 'vllm-llama-3-3-70b-7f9c8d5b64-t8t8t', ns: namespaceOf('training'), model: 'meta-llama/Llama-3.3-70B-Instruct', gpus: 8 }));
+  add('vllm-mig', vllmPod({ name: 'vllm-phi-4-mini-7f9c8d5b64-m1g5g', ns: namespaceOf('notebooks'), model: 'microsoft/Phi-4-mini-instruct', gpuResource: 'nvidia.com/mig-1g.5gb' }));
+  add('epp-router', cpuPod({ name: 'epp-5d8f7c9b4-nb001', ns: namespaceOf('notebooks') }));
+  add('epp-router', cpuPod({ name: 'epp-5d8f7c9b4-df001', ns: namespaceOf('default') }));
+  add('vllm-cpu-only', vllmPod({ name: 'vllm-cpu-7f9c8d5b64-cpu01', ns: namespaceOf('default'), model: 'facebook/opt-125m', gpus: 0 }));
+  return out;
+}
+
+function buildCorpus() {
+  const files = readdirSync(REVIEWS_DIR).filter((f) => f.endsWith('.json')).sort();
+  const entries = [];
+  for (const file of files) {
+    const review = JSON.parse(readFileSync(join(REVIEWS_DIR, file), 'utf8'));
+    if (review?.request?.kind?.kind !== 'Pod') continue;
+    for (const ns of NAMESPACES) {
+      const r = setNamespace(structuredClone(review), ns);
+      r.request.uid = randomUUID();
+      entries.push({ label: `${file.replace(/\.json$/, '')}@${ns}`, review: r });
+    }
+  }
+  const corpusCount = entries.length;
+  entries.push(...synthesizedReviews());
+  return { entries, corpusCount };
+}
+
+function bodiesOf(entries) {
+  return entries.map((e) => Buffer.from(JSON.stringify(e.review)));
+}
+
+/** Sends every body once; checks status, uid echo; classifies the webhook's answers. */
+async function verify(conn, requests, entries, server) {
+  const mix = { patched: 0, plain: 0, warned: 0, denied: 0 };
+  for (let i = 0; i < requests.length; i++) {
+    const { status, body } = await sendOnce(conn, requests[i]);
+    const text = body.toString('utf8');
+    if (status !== 200) throw new Error(`${server} answered ${entries[i].label} with HTTP ${status}: ${text.slice(0, 300)}`);
+    const out = JSON.parse(text);
+    if (out.response?.uid !== entries[i].review.request.uid) throw new Error(`${server} answered ${entries[i].label} with uid ${out.response?.uid}`);
+    const r = out.response;
+    if (!r.allowed) mix.denied++;
+    else if (r.patch) mix.patched++;
+    else mix.plain++;
+    if (r.warnings?.length) mix.warned++;
+  }
+  return mix;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1,000-policy RSS run
+// ---------------------------------------------------------------------------------------------
+function policyDoc(i) {
+  const name = `ns-${i}`;
+  const flavour = i % 4;
+  const lines = [
+    'apiVersion: gpu-admission.io/v1alpha1', 'kind: NamespacePolicy', 'metadata:', `  name: ${name}`, 'spec:', '  namespaces:', `    names: [${name}]`,
+  ];
+  if (flavour === 0) {
+    lines.push('    selector:', '      matchLabels:', `        gpu-admission.io/team: team-${i}`, '  mode: enforce', '  accelerators:', '    allowed: true',
+      '    pools: [l4, a100-80gb]', '    resources: [nvidia.com/gpu]', '    defaultPool: l4', '    maxPerPod: 8', '  startupProbe:', '    minBudgetSeconds: 900',
+      '  terminationGracePeriodSeconds: 120', '  priority:', '    defaultClass: inference-critical', '    allowedClasses: [inference-critical, inference-standard]',
+      '  requirements:', '    memoryLimit: true', '    cpuRequest: true');
+  } else if (flavour === 1) {
+    lines.push('  mode: enforce', '  accelerators:', '    allowed: true', '    pools: [a100-80gb, a100-mig]', '    defaultPool: a100-80gb', '    maxPerPod: 8',
+      '  startupProbe:', '    minBudgetSeconds: 600', '  terminationGracePeriodSeconds: 600', '  priority:', '    defaultClass: training-batch',
+      '    allowedClasses: [training-batch, training-preemptible]', '  requirements:', '    memoryLimit: true');
+  } else if (flavour === 2) {
+    lines.push('  mode: warn', '  accelerators:', '    allowed: true', '    pools: [a100-mig, l4]', '    resources: [nvidia.com/mig-*, nvidia.com/gpu]',
+      '    defaultPool: a100-mig', '    maxPerPod: 1', '  startupProbe:', '    minBudgetSeconds: 300', '  terminationGracePeriodSeconds: 60', '  priority:',
+      '    defaultClass: notebook-interactive', '    allowedClasses: [notebook-interactive]');
+  } else {
+    lines.push('  mode: audit', '  accelerators:', '    allowed: true', '    pools: [mi300x, l4]', '    resources: [amd.com/gpu, nvidia.com/gpu]',
+      '    defaultPool: mi300x', '    maxPerPod: 8', '  startupProbe:', '    minBudgetSeconds: 1200', '  terminationGracePeriodSeconds: 300', '  priority:',
+      '    defaultClass: inference-standard', '    allowedClasses: [inference-standard, inference-critical]', '  requirements:', '    memoryLimit: true', '    cpuRequest: true');
+  }
+  return lines.join('\n');
+}
+
+function manyPoliciesDir(count) {
+  const dir = tempDir('gpu-admission-bench-policies-');
+  copyFileSync(join(ROOT, 'policies', 'pools.yaml'), join(dir, 'pools.yaml'));
+  const docs = [];
+  for (let i = 0; i < count; i++) docs.push(policyDoc(i));
+  writeFileSync(join(dir, 'namespaces.yaml'), `${docs.join('\n---\n')}\n`);
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+async function startWebhook(port, policies, certs, nodeArgs = []) {
+  const child = startChild(`webhook(${policies})`, [
+    ...nodeArgs, join(ROOT, 'dist', 'main.js'), 'serve', '--policies', policies, '--host', '127.0.0.1', '--port', String(port),
+    '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0', '--log-level', 'warn',
+  ]);
+  return child;
+}
+
+async function openConns(target, n) {
+  const conns = Array.from({ length: n }, () => new Conn(target));
+  await Promise.all(conns.map((c) => c.open()));
+  return conns;
+}
+
+const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const f3 = (n) => (Number.isFinite(n) ? n.toFixed(3) : '-');
+const pad = (s, n) => String(s).padStart(n);
+const padr = (s, n) => String(s).padEnd(n);
+
+async function main() {
+  const opts = options();
+  const began = Date.now();
+  const perPhase = opts.warmup + opts.duration + 1;
+  const budgetMs = (4 * opts.rounds * perPhase + opts.duration + opts.warmup + 90) * 1000;
+  const watchdog = setTimeout(() => {
+    console.error(`bench: still running after ${Math.round(budgetMs / 1000)} s; giving up`);
+    cleanupSync();
+    process.exit(3);
+  }, budgetMs);
+  watchdog.unref();
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { console.error(`bench: ${sig}, stopping`); cleanupSync(); process.exit(130); });
+  process.once('exit', cleanupSync);
+
+  const log = (msg) => console.log(`[${((Date.now() - began) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+  const certs = tempDir('gpu-admission-bench-certs-');
+  await run([join(ROOT, 'dist', 'main.js'), 'certs', '--out', certs], 'certs');
+  const ca = readFileSync(join(certs, 'ca.crt'));
+
+  const { entries, corpusCount } = buildCorpus();
+  const bodies = bodiesOf(entries);
+  const sizes = bodies.map((b) => b.length).sort((a, b) => a - b);
+  log(`corpus: ${entries.length} Pod reviews (${corpusCount / NAMESPACES.length} captured x ${NAMESPACES.length} namespaces, ${entries.length - corpusCount} synthesized); ` +
+    `body ${sizes[0]}..${sizes[sizes.length - 1]} B, median ${sizes[sizes.length >> 1]} B`);
+
+  const [echoPort, hookPort] = [await freePort(), await freePort()];
+  const prof = (name) => (opts.profile ? ['--cpu-prof', '--cpu-prof-dir', opts.profile, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+  const echoChild = startChild('echo', [...prof('echo'), SELF, '--echo-server', String(echoPort), join(certs, 'tls.crt'), join(certs, 'tls.key')]);
+  const hookChild = await startWebhook(hookPort, join(ROOT, 'policies'), certs, prof('mutate'));
+  const echo = { name: 'echo', port: echoPort, ca, pid: echoChild.pid };
+  const hook = { name: 'mutate', port: hookPort, ca, pid: hookChild.pid };
+  await Promise.all([waitReady(echo, echoChild), waitReady(hook, hookChild)]);
+  for (const t of [echo, hook]) t.requests = bodies.map((b) => requestBuffer('/mutate?timeout=10s', t.port, b));
+
+  const results = { closed: { echo: [], mutate: [] }, open: { echo: [], mutate: [] } };
+  let rss;
+  let baseRss;
+  try {
+    echo.conns = await openConns(echo, opts.connections);
+    hook.conns = await openConns(hook, opts.connections);
+    await verify(echo.conns[0], echo.requests, entries, 'echo');
+    const mix = await verify(hook.conns[0], hook.requests, entries, 'webhook');
+    log(`webhook answers on the corpus: ${mix.patched} patched, ${mix.plain} allowed without patch, ${mix.denied} denied, ${mix.warned} with warnings`);
+    results.mix = mix;
+
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const t of [echo, hook]) {
+        log(`closed loop  ${padr(t.name, 6)} round ${round}: ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s`);
+        const r = await closedLoop(t, t.conns, t.requests, opts);
+        results.closed[t.name].push(r);
+        log(`  -> ${f1(r.rps)} reviews/s, p50 ${f3(r.p50)} ms, p99 ${f3(r.p99)} ms, server ${f1(r.serverCpuUsPerReview)} us CPU/review, errors ${r.errors}`);
+      }
+    }
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const t of [echo, hook]) {
+        log(`open loop    ${padr(t.name, 6)} round ${round}: ${opts.rate} reviews/s, ${opts.warmup} s warm-up + ${opts.duration} s`);
+        const r = await openLoop(t, t.conns, t.requests, opts);
+        results.open[t.name].push(r);
+        log(`  -> p50 ${f3(r.p50)} ms, p99 ${f3(r.p99)} ms (service p99 ${f3(r.serviceP99)} ms), achieved ${f1(r.achieved)}/s, errors ${r.errors}`);
+      }
+    }
+    baseRss = procStatus(hook.pid);
+  } finally {
+    for (const t of [echo, hook]) for (const c of t.conns ?? []) c.close();
+    await Promise.all([stopChild(echoChild), stopChild(hookChild)]);
+  }
+
+  // RSS with many NamespacePolicies, after load spread over their namespaces.
+  {
+    const dir = manyPoliciesDir(opts.policies);
+    const port = await freePort();
+    const child = await startWebhook(port, dir, certs);
+    const target = { name: 'mutate', port, ca, pid: child.pid };
+    const t0 = Date.now();
+    try {
+      await waitReady(target, child, 60_000);
+      const startMs = Date.now() - t0;
+      const idleRss = procStatus(child.pid);
+      const templates = [...entries.slice(0, corpusCount).filter((e) => e.review.request.operation === 'CREATE'), ...synthesizedReviews()];
+      const manyEntries = [];
+      for (let i = 0; i < Math.max(opts.policies, templates.length); i++) {
+        const r = setNamespace(structuredClone(templates[i % templates.length].review), `ns-${i % opts.policies}`);
+        r.request.uid = randomUUID();
+        manyEntries.push({ label: `${templates[i % templates.length].label}@ns-${i % opts.policies}`, review: r });
+      }
+      const many = bodiesOf(manyEntries).map((b) => requestBuffer('/mutate?timeout=10s', port, b));
+      const conns = await openConns(target, opts.connections);
+      try {
+        const mixMany = await verify(conns[0], many, manyEntries, 'webhook(many)');
+        log(`${opts.policies} policies: ready in ${startMs} ms, idle RSS ${f1(idleRss.rssMiB)} MiB; answers ${mixMany.patched} patched, ${mixMany.plain} plain, ${mixMany.denied} denied`);
+        const loadSeconds = Math.min(opts.duration, 5);
+        log(`RSS run: closed loop ${opts.connections} connections over ${many.length} bodies / ${opts.policies} namespaces for ${loadSeconds} s`);
+        const load = await closedLoop(target, conns, many, { warmup: 0.5, duration: loadSeconds });
+        const after = procStatus(child.pid);
+        rss = { policies: opts.policies, startMs, idleMiB: idleRss.rssMiB, afterLoadMiB: after.rssMiB, peakMiB: after.hwmMiB, loadRps: load.rps, loadErrors: load.errors };
+        log(`  -> ${f1(load.rps)} reviews/s during load; RSS ${f1(after.rssMiB)} MiB (peak ${f1(after.hwmMiB)} MiB)`);
+      } finally {
+        for (const c of conns) c.close();
+      }
+    } finally {
+      await stopChild(child);
+    }
+  }
+
+  // Report
+  const best = (list, key) => list.reduce((a, b) => (b[key] > a[key] ? b : a));
+  const lowest = (list, key) => list.reduce((a, b) => (b[key] < a[key] ? b : a));
+  const ce = best(results.closed.echo, 'rps');
+  const cm = best(results.closed.mutate, 'rps');
+  const oe = lowest(results.open.echo, 'p99');
+  const om = lowest(results.open.mutate, 'p99');
+  const throughputRatio = cm.rps / ce.rps;
+  const p99Ratio = om.p99 / oe.p99;
+  const errors = [...results.closed.echo, ...results.closed.mutate, ...results.open.echo, ...results.open.mutate].reduce((n, r) => n + r.errors, 0) + (rss?.loadErrors ?? 0);
+
+  console.log('');
+  console.log(`closed loop, ${opts.connections} keep-alive connections, ${opts.duration} s per round (best of ${opts.rounds}):`);
+  console.log(`  ${padr('server', 8)}${pad('reviews/s', 11)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('srv us/rev', 12)}${pad('srv CPU%', 10)}${pad('cli CPU%', 10)}${pad('errors', 8)}`);
+  for (const [name, list] of [['echo', results.closed.echo], ['mutate', results.closed.mutate]]) {
+    for (const [i, r] of list.entries()) {
+      const mark = r === ce || r === cm ? '*' : ' ';
+      console.log(`${mark} ${padr(`${name}#${i + 1}`, 8)}${pad(f1(r.rps), 11)}${pad(f3(r.p50), 9)}${pad(f3(r.p99), 9)}${pad(f2(r.max), 9)}${pad(f1(r.serverCpuUsPerReview), 12)}${pad(f1(r.serverCpuPct), 10)}${pad(f1(r.clientCpuPct), 10)}${pad(r.errors, 8)}`);
+    }
+  }
+  console.log(`open loop, ${opts.rate} reviews/s, latency from intended send time (lowest p99 of ${opts.rounds}):`);
+  console.log(`  ${padr('server', 8)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('svc p50', 9)}${pad('svc p99', 9)}${pad('achieved', 10)}${pad('max queue', 11)}${pad('srv CPU%', 10)}${pad('errors', 8)}`);
+  for (const [name, list] of [['echo', results.open.echo], ['mutate', results.open.mutate]]) {
+    for (const [i, r] of list.entries()) {
+      const mark = r === oe || r === om ? '*' : ' ';
+      console.log(`${mark} ${padr(`${name}#${i + 1}`, 8)}${pad(f3(r.p50), 9)}${pad(f3(r.p99), 9)}${pad(f2(r.max), 9)}${pad(f3(r.serviceP50), 9)}${pad(f3(r.serviceP99), 9)}${pad(f1(r.achieved), 10)}${pad(r.maxQueue, 11)}${pad(f1(r.serverCpuPct), 10)}${pad(r.errors, 8)}`);
+    }
+  }
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  const checks = {
+    throughputRatio: throughputRatio >= BUDGET.throughputRatio,
+    p99Ratio: p99Ratio <= BUDGET.p99Ratio,
+    rss: rss !== undefined && rss.afterLoadMiB < BUDGET.rssMiB && rss.peakMiB < BUDGET.rssMiB,
+    errors: errors === 0,
+  };
+  console.log('');
+  console.log('budgets:');
+  console.log(`  closed-loop throughput mutate/echo  ${f1(cm.rps)} / ${f1(ce.rps)} = ${f3(throughputRatio)}  (>= ${BUDGET.throughputRatio})  ${verdict(checks.throughputRatio)}`);
+  console.log(`  open-loop p99 mutate/echo           ${f3(om.p99)} / ${f3(oe.p99)} ms = ${f3(p99Ratio)}  (<= ${BUDGET.p99Ratio})  ${verdict(checks.p99Ratio)}`);
+  console.log(`  RSS with ${opts.policies} NamespacePolicies   ${f1(rss?.afterLoadMiB)} MiB after load, peak ${f1(rss?.peakMiB)} MiB  (< ${BUDGET.rssMiB} MiB)  ${verdict(checks.rss)}` +
+    `   [shipped policies after load: ${f1(baseRss?.rssMiB)} MiB]`);
+  console.log(`  request errors                      ${errors}  ${verdict(checks.errors)}`);
+  const summary = {
+    bench: 'gpu-admission', node: process.version, options: opts, corpus: { reviews: entries.length, captured: corpusCount, ...results.mix },
+    closed: {
+      connections: opts.connections,
+      echo: { rps: round(ce.rps, 1), p50Ms: round(ce.p50, 3), p99Ms: round(ce.p99, 3), serverCpuUsPerReview: round(ce.serverCpuUsPerReview, 1) },
+      mutate: { rps: round(cm.rps, 1), p50Ms: round(cm.p50, 3), p99Ms: round(cm.p99, 3), serverCpuUsPerReview: round(cm.serverCpuUsPerReview, 1) },
+      ratio: round(throughputRatio, 3), budget: BUDGET.throughputRatio, ok: checks.throughputRatio,
+    },
+    open: {
+      rate: opts.rate,
+      echo: { p50Ms: round(oe.p50, 3), p99Ms: round(oe.p99, 3) },
+      mutate: { p50Ms: round(om.p50, 3), p99Ms: round(om.p99, 3) },
+      p99Ratio: round(p99Ratio, 3), budget: BUDGET.p99Ratio, ok: checks.p99Ratio,
+    },
+    rss: rss && { ...Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, round(v, 1)])), shippedPoliciesMiB: round(baseRss?.rssMiB, 1), budgetMiB: BUDGET.rssMiB, ok: checks.rss },
+    errors, ok: Object.values(checks).every(Boolean), seconds: round((Date.now() - began) / 1000, 1),
+  };
+  console.log(JSON.stringify(summary));
+  cleanupSync();
+  process.exitCode = opts.strict && !summary.ok ? 1 : 0;
+}
+
+function round(n, digits) {
+  return Number.isFinite(n) ? Number(n.toFixed(digits)) : null;
+}
+
+if (process.argv[2] === '--echo-server') await echoServer();
+else await main();
