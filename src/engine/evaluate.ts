@@ -28,7 +28,8 @@ export interface PodMutation {
 
 export function mutatePod(a: PodAnalysis): PodMutation {
   const none: PodMutation = { spec: a.target.spec, patch: [], notes: [], warnings: [] };
-  if (a.policy.exempt || !a.acc.isAcceleratorPod) return none;
+  // A Pod its namespace may not give accelerators is denied, not decorated.
+  if (a.policy.exempt || !a.acc.isAcceleratorPod || !a.policy.accelerators.allowed) return none;
   const lifted = exemptIds(a);
   const active = MUTATORS.filter((m) => m.enabled(a.policy) && !isLifted(lifted, m.id));
   if (active.length === 0) return none;

@@ -2,6 +2,7 @@ import type { V1PodSpec } from '@kubernetes/client-node';
 import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
 import type { GpuPool } from '../policy/types.js';
 import { poolAllowed, poolOffers } from '../scheduling/pools.js';
+import type { Requirement } from '../scheduling/selectors.js';
 import { describeTaint, tolerates, tolerationFor } from '../scheduling/tolerations.js';
 
 const ID = 'tolerations';
@@ -13,12 +14,22 @@ const ID = 'tolerations';
  */
 export function targetPools(a: PodAnalysis): { pools: GpuPool[]; picked: boolean } {
   const { usable } = a.candidates;
+  // A selection that requires every label of a pool picks that pool, whatever unknown keys other
+  // pools may have: otherwise the labels we add would make the next pass tolerate more pools.
+  const pinned = usable.filter((p) => requiresAllLabels(a.alternatives, p));
+  if (pinned.length > 0) return { pools: pinned, picked: false };
   const reachable = a.config.pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
   if (a.selection.constrained && usable.length < reachable.length) return { pools: usable, picked: false };
   const name = a.policy.accelerators.defaultPool;
   const fallback = name ? usable.find((p) => p.name === name) : undefined;
   if (fallback) return { pools: [fallback], picked: true };
   return usable.length === 1 ? { pools: usable, picked: true } : { pools: [], picked: false };
+}
+
+function requiresAllLabels(alts: Requirement[][], pool: GpuPool): boolean {
+  const labels = Object.entries(pool.nodeLabels);
+  return alts.length > 0 && labels.length > 0 && alts.every((reqs) => labels.every(([key, value]) =>
+    reqs.some((r) => r.key === key && r.operator === 'In' && r.values.length > 0 && r.values.every((v) => v === value))));
 }
 
 function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {

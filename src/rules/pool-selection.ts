@@ -18,7 +18,10 @@ function check(a: PodAnalysis): Finding[] {
     return [finding(ID, path, `the node selection matches no GPU pool of the catalogue (pools: ${poolList(pools)}); the Pod would stay Pending`, hint)];
   }
   if (offering.length === 0) {
-    const which = a.selection.constrained ? `the selected pools (${poolList(selected)})` : 'no pool of the catalogue';
+    // Name the pools the selection really points at, not those it merely does not exclude.
+    const keys = new Set(a.alternatives.flat().map((r) => r.key));
+    const named = selected.filter((p) => Object.keys(p.nodeLabels).some((k) => keys.has(k)));
+    const which = a.selection.constrained ? `the selected pools (${poolList(named.length > 0 ? named : selected)})` : 'no pool of the catalogue';
     return [finding(ID, path, `${which} ${a.selection.constrained ? 'do not offer' : 'offers'} ${wanted}; the Pod would stay Pending`, hint)];
   }
   if (usable.length === 0) {

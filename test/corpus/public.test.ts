@@ -1,0 +1,199 @@
+/**
+ * The public GPU manifests of ../shared/corpus/public, admitted as the API server would (mutate,
+ * apply the patch, validate), plus broken variants of each: every variant must be denied at the
+ * path of the Pod spec it broke.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyLikeApiServer } from '../../src/admission/patch.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { parsePolicies, readPolicyFiles } from '../../src/policy/load.js';
+import { engineFor } from '../../src/policy/store.js';
+import { findPodSpecs } from '../../src/workload/pod-spec.js';
+import { POLICIES_DIR, shippedEngine } from '../support/app.js';
+import { admit, groupOf, type K8sObject, loadManifest, publicManifests, requestFor, summary } from '../support/corpus.js';
+
+/** What the shipped policies say of each real manifest in the `research` namespace. */
+const EXPECTED: Record<string, string> = {
+  'aks-docs--use-nvidia-gpu-tf-mnist-job.yaml': 'warned: pool-tolerations',
+  'dra-driver-gpu--quickstart-gpu-test-mps.yaml': 'allowed',
+  'gateway-api-inference-extension--vllm-gpu-deployment.yaml': 'warned: pool-tolerations',
+  'gke-samples--kueue-finetune-gemma-l4-job.yaml': 'warned: pool-tolerations',
+  'gke-samples--vllm-gemma-3-27b-it.yaml': 'warned: pool-tolerations',
+  'gke-samples--vllm-tpu-llama3-70b.yaml': 'warned: pool-tolerations',
+  'gpu-operator--gpu-pod.yaml': 'allowed',
+  'gpu-operator--plugin-test-timeslicing.yaml': 'allowed',
+  'intel-device-plugins--intelgpu-job.yaml': 'denied: pool-selection',
+  'k8s-device-plugin--job-1.yaml': 'allowed',
+  'karpenter-aws--gpu-nvidia.yaml': 'warned: pool-tolerations',
+  'karpenter-aws--mig-nvidia.yaml': 'warned: pool-tolerations',
+  'karpenter-aws--neuron.yaml': 'denied: pool-selection',
+  'kserve--isvc-huggingface-llama2-gpu.yaml': 'warned: pool-tolerations',
+  'kserve--llmisvc-qwen2-7b-gpu-no-scheduler.yaml': 'warned: pool-tolerations,startup-budget',
+  'kubeflow-trainer--clustertrainingruntime-torchtune-llama3_2-1b.yaml': 'warned: pool-tolerations',
+  'kubeflow-trainer--pytorchjob-mnist-nccl.yaml': 'warned: pool-tolerations',
+  'kuberay--raycluster-tpu-v6e-singlehost.yaml': 'warned: pool-tolerations',
+  'kuberay--rayjob-batch-inference.yaml': 'warned: pool-tolerations',
+  'kuberay--rayservice-stable-diffusion.yaml': 'warned: pool-tolerations',
+  'kueue--hami-gpu-sharing.yaml': 'warned: pool-tolerations',
+  'kueue--leaderworkerset-tas.yaml': 'denied: accelerator-limits',
+  'kueue--provisioning-sample-job.yaml': 'allowed',
+  'llm-d--optimized-baseline-vllm-deployment.yaml': 'warned: pool-tolerations',
+  'llm-on-openshift--vllm-gpu-deployment.yaml': 'allowed',
+  'llm-on-openshift--vllm-hpu-gaudi-deployment.yaml': 'allowed',
+  'lws--vllm-gpu.yaml': 'warned: pool-tolerations',
+  'production-stack--vllm-deployment-rendered-values-02.yaml': 'warned: pool-tolerations',
+  'rocm-k8s-device-plugin--alexnet-gpu.yaml': 'allowed',
+  'volcano--job-mindspore-gpu.yaml': 'warned: pool-tolerations',
+};
+
+let shipped: Engine;
+let noTolerationMutation: Engine;
+
+beforeAll(async () => {
+  shipped = await shippedEngine();
+  const files = (await readPolicyFiles(POLICIES_DIR)).map((f) =>
+    f.path.endsWith('research.yaml') ? { ...f, text: f.text.replace('  mode: enforce\n', '  mode: enforce\n  mutations: {tolerations: false}\n') } : f);
+  noTolerationMutation = engineFor(parsePolicies(files));
+});
+
+/** The accelerator objects of a manifest file (the ones carrying Pod specs). */
+function workloads(file: string): K8sObject[] {
+  return loadManifest(file).filter((o) => findPodSpecs({ group: groupOf(o.apiVersion), kind: o.kind }, o).length > 0);
+}
+
+function admitted(engine: Engine, obj: K8sObject, ns = 'research'): string {
+  return summary(admit(engine, requestFor(obj, ns), applyLikeApiServer).validated);
+}
+
+const GPU_KEYS = /^(nvidia\.com\/|amd\.com\/gpu|google\.com\/tpu|habana\.ai\/|gpu\.intel\.com\/|aws\.amazon\.com\/neuron)/;
+
+/** Removes every accelerator quantity anywhere in the object (a chart refactor dropped them). */
+function dropAccelerators(v: unknown): void {
+  if (Array.isArray(v)) return v.forEach(dropAccelerators);
+  if (v === null || typeof v !== 'object') return;
+  const o = v as Record<string, unknown>;
+  for (const [k, child] of Object.entries(o)) {
+    if ((k === 'limits' || k === 'requests') && child && typeof child === 'object') {
+      for (const r of Object.keys(child)) if (GPU_KEYS.test(r)) delete (child as Record<string, unknown>)[r];
+    } else if (k === 'resourceClaims' || k === 'claims') delete o[k];
+    else dropAccelerators(child);
+  }
+}
+
+/** The objects holding each Pod spec (for KServe, the component that embeds it). */
+function specHolders(obj: K8sObject): { path: string; spec: Record<string, unknown> }[] {
+  return findPodSpecs({ group: groupOf(obj.apiVersion), kind: obj.kind }, obj).map((t) => {
+    let v: unknown = obj;
+    for (const seg of t.pointer.split('/').slice(1)) v = (v as Record<string, unknown>)[seg.replace(/~1/g, '/')];
+    return { path: t.path, spec: v as Record<string, unknown> };
+  });
+}
+
+describe.each(publicManifests())('%s', (file) => {
+  const objects = (): K8sObject[] => workloads(file);
+
+  it('is judged by the shipped policies as documented', () => {
+    const verdicts = objects().map((o) => admitted(shipped, o));
+    expect(verdicts.length).toBeGreaterThan(0);
+    expect([...new Set(verdicts)].join(' / ')).toBe(EXPECTED[file]);
+  });
+
+  it('is denied in a namespace that allows no accelerators', () => {
+    for (const o of objects()) expect(admitted(shipped, o, 'default')).toMatch(/^denied: .*accelerator-(allowed|limits)/);
+  });
+
+  it('broken: the GPU limit dropped but GPU nodes still selected -> gpu-squatting at each template', () => {
+    for (const o of objects()) {
+      const broken = structuredClone(o);
+      dropAccelerators(broken);
+      const holders = specHolders(broken);
+      for (const h of holders) h.spec['nodeSelector'] = { ...(h.spec['nodeSelector'] as object), 'cloud.google.com/gke-accelerator': 'nvidia-l4' };
+      const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+      const paths = v.denials.filter((f) => f.ruleId === 'gpu-squatting').map((f) => f.path);
+      for (const h of holders) expect(paths.some((p) => p.startsWith(`${h.path}.nodeSelector[`)), `${h.path}: ${paths.join()}`).toBe(true);
+    }
+  });
+
+  it('broken: nodeSelector and required affinity contradict -> node-selection at each template', () => {
+    for (const o of objects()) {
+      if (EXPECTED[file]?.startsWith('denied')) continue;
+      const broken = structuredClone(o);
+      const holders = specHolders(broken);
+      for (const h of holders) {
+        h.spec['nodeSelector'] = { 'cloud.google.com/gke-accelerator': 'nvidia-l4' };
+        h.spec['affinity'] = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-a100-80gb'] }] }] } } };
+      }
+      const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+      const paths = v.denials.filter((f) => f.ruleId === 'node-selection').map((f) => f.path);
+      const accelerated = holders.filter((h) => JSON.stringify(h.spec).match(/nvidia\.com|google\.com\/tpu|amd\.com|habana|resourceClaims/));
+      expect(accelerated.length).toBeGreaterThan(0);
+      for (const h of accelerated) expect(paths).toContain(`${h.path}.nodeSelector[cloud.google.com/gke-accelerator]`);
+    }
+  });
+
+  it('broken: tolerations removed -> Pods get them from mutation; denied where the policy turns that off', () => {
+    for (const o of objects()) {
+      if (EXPECTED[file]?.startsWith('denied')) continue;
+      const broken = structuredClone(o);
+      const holders = specHolders(broken);
+      for (const h of holders) delete h.spec['tolerations'];
+      const fixed = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+      expect(fixed.denials).toEqual([]);
+      const denied = admit(noTolerationMutation, requestFor(broken, 'research'), applyLikeApiServer).validated;
+      expect(denied.denials.map((f) => f.ruleId)).toContain('pool-tolerations');
+      for (const f of denied.denials.filter((x) => x.ruleId === 'pool-tolerations')) {
+        expect(holders.map((h) => `${h.path}.tolerations`)).toContain(f.path);
+      }
+    }
+  });
+});
+
+describe('corpus specifics', () => {
+  it('a template missing tolerations is warned with what its Pods will receive', () => {
+    const [deployment] = workloads('gke-samples--vllm-gemma-3-27b-it.yaml');
+    const v = admit(shipped, requestFor(deployment!, 'inference'), applyLikeApiServer).validated;
+    const w = v.warnings.find((f) => f.ruleId === 'pool-tolerations');
+    expect(w?.path).toBe('spec.template.spec.tolerations');
+    expect(w?.message).toContain('its Pods will receive: tolerate nvidia.com/gpu=present:NoSchedule of pool a100-80gb');
+  });
+
+  it('templates are not patched unless the policy turns template mutation on', async () => {
+    const [deployment] = workloads('gke-samples--vllm-gemma-3-27b-it.yaml');
+    expect(shipped.mutate(requestFor(deployment!, 'inference')).patch).toEqual([]);
+    const files = (await readPolicyFiles(POLICIES_DIR)).map((f) =>
+      f.path.endsWith('inference.yaml') ? { ...f, text: f.text.replace('  mode: enforce\n', '  mode: enforce\n  mutations: {templates: true}\n') } : f);
+    const patch = engineFor(parsePolicies(files)).mutate(requestFor(deployment!, 'inference')).patch;
+    expect(patch.map((p) => p.path)).toContain('/spec/template/spec/tolerations');
+    expect(patch.every((p) => p.path.startsWith('/spec/template/spec/'))).toBe(true);
+  });
+
+  it('a PyTorchJob reports each replica template by its map key', () => {
+    const [job] = workloads('kubeflow-trainer--pytorchjob-mnist-nccl.yaml');
+    const v = admit(shipped, requestFor(job!, 'inference'), applyLikeApiServer).validated;
+    expect(v.denials.map((f) => f.path)).toContain('spec.pytorchReplicaSpecs.Master.template.spec.containers[0].resources.limits.memory');
+  });
+
+  it('KServe model containers are checked at spec.predictor.model', () => {
+    const [isvc] = workloads('kserve--isvc-huggingface-llama2-gpu.yaml');
+    const broken = structuredClone(isvc!);
+    ((broken.spec as any).predictor.model.resources.limits as Record<string, string>)['nvidia.com/gpu'] = '0.5';
+    const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+    expect(v.denials.map((f) => f.path)).toContain('spec.predictor.model.resources.limits[nvidia.com/gpu]');
+  });
+
+  it('a DRA Pod counts as an accelerator Pod, and says what it assumed', () => {
+    const pod = workloads('dra-driver-gpu--quickstart-gpu-test-mps.yaml').find((o) => o.kind === 'Pod')!;
+    const { mutated, validated } = admit(shipped, requestFor(pod, 'research'), applyLikeApiServer);
+    expect(mutated.notes.map((n) => n.mutator)).toContain('termination-grace');
+    expect(mutated.assumptions.join()).toContain('ResourceClaimTemplate shared-gpu counted as an accelerator');
+    expect(validated.denials).toEqual([]);
+    const denied = admit(shipped, requestFor(pod, 'default'), applyLikeApiServer).validated;
+    expect(denied.denials.map((f) => f.path)).toContain('spec.resourceClaims[0]');
+  });
+
+  it('manifests read from disk keep their bytes: the corpus is not modified', () => {
+    expect(readFileSync(join(POLICIES_DIR, 'research.yaml'), 'utf8')).toContain('name: research');
+  });
+});

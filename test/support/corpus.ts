@@ -1,0 +1,40 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine, EngineRequest, Verdict } from '../../src/engine/engine.js';
+import { parseYamlDocuments } from '../../src/util/yaml.js';
+import { PUBLIC_DIR } from './app.js';
+
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string }; spec?: unknown };
+
+export function publicManifests(): string[] {
+  return readdirSync(PUBLIC_DIR).filter((f) => f.endsWith('.yaml')).sort();
+}
+
+export function loadManifest(file: string): K8sObject[] {
+  return parseYamlDocuments(readFileSync(join(PUBLIC_DIR, file), 'utf8')).map((d) => d.value as K8sObject);
+}
+
+export function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '';
+}
+
+export function requestFor(obj: K8sObject, namespace: string, operation: EngineRequest['operation'] = 'CREATE'): EngineRequest {
+  const object = structuredClone(obj);
+  object.metadata = { ...object.metadata, namespace };
+  return { kind: { group: groupOf(obj.apiVersion), kind: obj.kind }, operation, namespace, name: obj.metadata?.name, object };
+}
+
+/** What the API server would do: mutate, apply the patch, then validate the result. */
+export function admit(engine: Engine, req: EngineRequest, apply: (doc: unknown, ops: Verdict['patch']) => unknown): { mutated: Verdict; validated: Verdict; object: unknown } {
+  const mutated = engine.mutate(req);
+  const object = mutated.patch.length > 0 ? apply(req.object, mutated.patch) : req.object;
+  const validated = engine.validate({ ...req, object });
+  return { mutated, validated, object };
+}
+
+export function summary(v: Verdict): string {
+  if (v.skipped) return 'skipped';
+  if (v.denials.length > 0) return `denied: ${[...new Set(v.denials.map((f) => f.ruleId))].join(',')}`;
+  if (v.warnings.length > 0) return `warned: ${[...new Set(v.warnings.map((f) => f.ruleId))].join(',')}`;
+  return 'allowed';
+}
