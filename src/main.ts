@@ -4,7 +4,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HELP } from './cli/help.js';
-import { generateCerts, pemChain } from './certs/generate.js';
+import { generateCerts, pemChain, serviceNames } from './certs/generate.js';
+import { caBundlePatch, secretManifest } from './certs/manifests.js';
 import { loadPolicyDir, PolicyError } from './policy/load.js';
 import { policyFileSchema } from './policy/schema.js';
 import { createLogger } from './server/logger.js';
@@ -33,14 +34,16 @@ async function runServe(args: string[]): Promise<number> {
     policies: { type: 'string', default: 'policies' }, host: { type: 'string', default: '0.0.0.0' },
     port: { type: 'string', default: '8443' }, cert: { type: 'string' }, key: { type: 'string' },
     'cert-dir': { type: 'string', default: 'certs' }, 'accelerator-resources': { type: 'string' },
-    'shutdown-delay': { type: 'string', default: '5' }, 'log-level': { type: 'string' },
+    'shutdown-delay': { type: 'string', default: '5' }, 'shutdown-timeout': { type: 'string', default: '10' },
+    'cert-warn-days': { type: 'string', default: '30' }, 'log-level': { type: 'string' },
   });
   if (values.help) return help('serve');
   const logger = createLogger(values['log-level']);
   const stop = await serve({
     policies: values.policies as string, host: values.host as string, port: int('port', values.port as string),
     cert: values.cert, key: values.key, certDir: values['cert-dir'] as string,
-    acceleratorResources: list(values['accelerator-resources']), shutdownDelay: int('shutdown-delay', values['shutdown-delay'] as string), logger,
+    acceleratorResources: list(values['accelerator-resources']), shutdownDelay: int('shutdown-delay', values['shutdown-delay'] as string),
+    shutdownTimeout: int('shutdown-timeout', values['shutdown-timeout'] as string), certWarnDays: int('cert-warn-days', values['cert-warn-days'] as string), logger,
   });
   const onSignal = (signal: string) => (): void => {
     logger.info({ event: 'signal', signal }, `received ${signal}`);
@@ -77,16 +80,31 @@ async function runPolicy(args: string[]): Promise<number> {
 async function runCerts(args: string[]): Promise<number> {
   const { values } = parse(args, {
     service: { type: 'string', default: 'gpu-admission' }, namespace: { type: 'string', default: 'gpu-admission' },
-    out: { type: 'string', default: 'certs' }, 'extra-names': { type: 'string', default: 'localhost,127.0.0.1' }, days: { type: 'string', default: '365' },
+    out: { type: 'string', default: 'certs' }, 'extra-names': { type: 'string', default: 'localhost,127.0.0.1' },
+    days: { type: 'string', default: '365' }, 'secret-name': { type: 'string', default: 'gpu-admission-tls' },
+    kustomize: { type: 'string' }, 'print-patch': { type: 'boolean' },
   });
   if (values.help) return help('certs');
   const out = values.out as string;
-  const b = await generateCerts({ service: values.service as string, namespace: values.namespace as string, extraNames: list(values['extra-names']), days: int('days', values.days as string) });
+  const namespace = values.namespace as string;
+  const b = await generateCerts({ service: values.service as string, namespace, extraNames: list(values['extra-names']), days: int('days', values.days as string) });
+  const chain = pemChain(b.cert, b.caCert);
+  const secret = secretManifest(b, values['secret-name'] as string, namespace, chain);
+  const patch = caBundlePatch(b.caCert);
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'ca.crt'), b.caCert);
-  await writeFile(join(out, 'tls.crt'), pemChain(b.cert, b.caCert));
-  await writeFile(join(out, 'tls.key'), b.key, { mode: 0o600 });
-  console.log(`wrote ${join(out, 'ca.crt')}, ${join(out, 'tls.crt')}, ${join(out, 'tls.key')}`);
+  const written = [join(out, 'ca.crt'), join(out, 'tls.crt'), join(out, 'tls.key'), join(out, 'secret.yaml')];
+  await writeFile(written[0] as string, b.caCert);
+  await writeFile(written[1] as string, chain);
+  await writeFile(written[2] as string, b.key, { mode: 0o600 });
+  await writeFile(written[3] as string, secret, { mode: 0o600 });
+  if (values.kustomize) {
+    await mkdir(values.kustomize, { recursive: true });
+    await writeFile(join(values.kustomize, 'secret.yaml'), secret, { mode: 0o600 });
+    await writeFile(join(values.kustomize, 'cabundle-patch.yaml'), patch);
+    written.push(join(values.kustomize, 'secret.yaml'), join(values.kustomize, 'cabundle-patch.yaml'));
+  }
+  if (values['print-patch']) process.stdout.write(patch);
+  else console.log(`wrote ${written.join(', ')}\nnames: ${serviceNames({ service: values.service as string, namespace, extraNames: list(values['extra-names']) }).join(', ')}`);
   return 0;
 }
 

@@ -24,7 +24,6 @@ function isContainer(v: unknown): v is Container {
   return v !== null && typeof v === 'object';
 }
 
-
 function child(c: Container, key: string): unknown {
   if (Array.isArray(c)) return INDEX.test(key) && Number(key) < c.length ? c[Number(key)] : undefined;
   return Object.hasOwn(c, key) ? c[key] : undefined;
@@ -93,6 +92,7 @@ class Step {
     this.run({ op: 'remove', path });
   }
 
+  // evanphx before v4.12 let `replace` of a missing object key act as `add`; newer ones, and we, refuse.
   replace(path: string, value: unknown): void {
     this.read(path);
     this.run({ op: 'replace', path, value });

@@ -25,15 +25,24 @@ Flags:
   --accelerator-resources <list> extra accelerator resource names, comma-separated, '*' globs allowed
                                  (added to the built-in list and the pools' resources)
   --shutdown-delay <seconds>     on SIGTERM, report not ready and keep serving this long (default: 5)
+  --shutdown-timeout <seconds>   then give in-flight reviews this long to finish (default: 10)
+  --cert-warn-days <days>        warn when the serving certificate expires within this many days (default: 30)
   --log-level <level>            trace|debug|info|warn|error (default: info, or $LOG_LEVEL)
 
+The certificate and key are reloaded when their files change (a Secret mount, cert-manager),
+without dropping open connections.
 Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
   policy: `Usage:
   gpu-admission policy validate [--policies <dir>]   exit 0 valid, 2 invalid (every problem printed)
   gpu-admission policy schema [--out <file>]         the JSON Schema (policies/schema.json)`,
   certs: `Usage: gpu-admission certs [--service gpu-admission] [--namespace gpu-admission] [--out certs]
-                          [--extra-names localhost,127.0.0.1] [--days 365]
+                          [--extra-names localhost,127.0.0.1] [--days 365] [--secret-name gpu-admission-tls]
+                          [--kustomize <overlay dir>] [--print-patch]
 
-Writes ca.crt, tls.crt (chain) and tls.key for <svc>, <svc>.<ns>, <svc>.<ns>.svc and
-<svc>.<ns>.svc.cluster.local, plus the extra names.`,
+Creates a CA and a serving certificate for <svc>, <svc>.<ns>, <svc>.<ns>.svc and
+<svc>.<ns>.svc.cluster.local plus the extra names, and writes into --out:
+  ca.crt, tls.crt (certificate + CA chain), tls.key, secret.yaml (the kubernetes.io/tls Secret)
+--kustomize <dir>   also writes secret.yaml and cabundle-patch.yaml (the caBundle of both webhook
+                    configurations) into a kustomize overlay, e.g. manifests/overlays/builtin-certs
+--print-patch       print the caBundle patch to stdout instead of the summary`,
 };

@@ -9,7 +9,7 @@ function check(a: PodAnalysis): Finding[] {
   const out: Finding[] = [];
   const seen = new Set<string>();
   for (const u of a.acc.uses) {
-    const path = at(a, `${u.ref.resourcesPath}.limits[${u.resource}]`);
+    const path = at(a, `${u.ref.resourcesPath}.${u.hasLimit ? 'limits' : 'requests'}[${u.resource}]`);
     const name = u.ref.container.name ?? u.ref.path;
     if (!accelerators.allowed) {
       out.push(finding(ID, path, `namespace ${a.namespace} may not use accelerators, but container "${name}" requests ${u.resource}`,

@@ -12,7 +12,8 @@ function check(a: PodAnalysis): Finding[] {
   const out: Finding[] = [];
   for (const ref of a.acc.acceleratorContainers) {
     const c = ref.container;
-    if (!c.livenessProbe) continue;
+    // A startupProbe restarts the container when it runs out, like a liveness probe does.
+    if (!c.livenessProbe && !c.startupProbe) continue;
     const budget = probeBudget(c.startupProbe ?? c.livenessProbe);
     if (budget >= min) continue;
     const which = c.startupProbe ? 'startupProbe' : 'livenessProbe';

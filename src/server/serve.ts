@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { certificateExpiry, generateCerts, pemChain } from '../certs/generate.js';
+import { generateCerts, pemChain } from '../certs/generate.js';
 import { PolicyStore } from '../policy/store.js';
 import { buildApp } from './app.js';
+import { TlsWatcher } from './tls-reload.js';
 
 export interface ServeOptions {
   policies: string;
@@ -17,6 +18,10 @@ export interface ServeOptions {
   acceleratorResources: string[];
   /** Seconds to keep answering after SIGTERM while /readyz reports not ready. */
   shutdownDelay: number;
+  /** Seconds in-flight reviews get to finish once the listener closes. */
+  shutdownTimeout?: number;
+  /** Warn when the certificate expires within this many days. */
+  certWarnDays?: number;
   logger: Logger;
 }
 
@@ -45,16 +50,16 @@ export async function ensureTls(o: Pick<ServeOptions, 'cert' | 'key' | 'certDir'
   return { ...files, generated: true };
 }
 
+/** Starts the webhook; returns the graceful stop. The only place with process side effects. */
 export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
   const { logger } = o;
   const store = new PolicyStore({ dir: o.policies, logger, extraAccelerators: o.acceleratorResources });
   await store.reload('start');
   store.watch();
   const tls = await ensureTls(o);
-  const [cert, key] = await Promise.all([readFile(tls.cert), readFile(tls.key)]);
-  const expiry = certificateExpiry(cert.toString());
-  const daysLeft = Math.floor((expiry.getTime() - Date.now()) / 86_400_000);
-  logger[daysLeft < 30 ? 'warn' : 'info']({ event: 'certificate', file: tls.cert, notAfter: expiry.toISOString(), daysLeft }, 'serving certificate loaded');
+  let applyTls: (m: { cert: Buffer; key: Buffer }) => void = () => undefined;
+  const certs = new TlsWatcher({ certFile: tls.cert, keyFile: tls.key, logger, warnDays: o.certWarnDays ?? 30, apply: (m) => applyTls(m) });
+  const material = await certs.load();
 
   let shuttingDown = false;
   const app = buildApp({
@@ -62,10 +67,13 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
     engine: () => store.engine,
     readiness: () => ({
       ready: !shuttingDown && store.status.loaded,
-      details: { shuttingDown, policies: store.status, tls: { file: tls.cert, notAfter: expiry.toISOString() } },
+      details: { shuttingDown, policies: store.status, tls: { file: tls.cert, notAfter: certs.current?.notAfter.toISOString() } },
     }),
-    https: { cert, key, minVersion: 'TLSv1.2' },
+    https: { cert: material.cert, key: material.key, minVersion: 'TLSv1.2' },
   });
+  // New handshakes get the new certificate; established keep-alive connections are not dropped.
+  applyTls = (m) => (app.server as unknown as import('node:tls').Server).setSecureContext({ cert: m.cert, key: m.key, minVersion: 'TLSv1.2' });
+  certs.start();
   await app.listen({ host: o.host, port: o.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
@@ -76,15 +84,22 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
 
   const onHup = (): void => store.schedule('SIGHUP');
   process.on('SIGHUP', onHup);
-  const stop = async (): Promise<void> => {
-    if (shuttingDown) return;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= (async () => {
     shuttingDown = true;
-    logger.info({ event: 'shutdown', delaySeconds: o.shutdownDelay }, 'not ready any more; draining');
+    logger.info({ event: 'shutdown', delaySeconds: o.shutdownDelay }, 'not ready any more; still answering while endpoints update');
     await new Promise((r) => setTimeout(r, o.shutdownDelay * 1000));
     process.off('SIGHUP', onHup);
     store.close();
-    await app.close();
+    certs.stop();
+    // close() stops accepting, lets in-flight reviews finish and closes idle keep-alive connections.
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), (o.shutdownTimeout ?? 10) * 1000).unref());
+    const result = await Promise.race([app.close().then(() => 'closed' as const), timeout]);
+    if (result === 'timeout') {
+      logger.warn({ event: 'shutdown-timeout' }, 'in-flight reviews did not finish in time; closing connections');
+      app.server.closeAllConnections();
+    }
     logger.info({ event: 'stopped' }, 'stopped');
-  };
+  })());
   return stop;
 }

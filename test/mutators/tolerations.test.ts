@@ -35,6 +35,13 @@ const selectA100ByAffinity = (): V1PodSpec['affinity'] => ({
   nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: GKE, operator: 'In', values: ['nvidia-a100-80gb'] }] }] } },
 });
 
+/** GPUs through Dynamic Resource Allocation: every pool offers "no extended resource". */
+const draSpec = (extra: Partial<V1PodSpec> = {}): V1PodSpec => ({
+  containers: [{ name: 'main', image: 'cuda', resources: { claims: [{ name: 'gpu' }] } }],
+  resourceClaims: [{ name: 'gpu', resourceClaimTemplateName: 'single-gpu' }],
+  ...extra,
+});
+
 interface Case {
   name: string;
   spec: () => V1PodSpec;
@@ -101,6 +108,16 @@ const apply: Case[] = [
     name: 'a taint without value is tolerated with Exists (AMD)',
     spec: () => podSpec({ containers: [gpuContainer({}, 1, 'amd.com/gpu')] }), policy: () => policy(),
     tolerations: [{ key: 'amd.com/gpu', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' }, notes: 2,
+  },
+  {
+    name: 'a DRA Pod (claims, no extended resource) gets the default pool, and a second pass adds no other pool',
+    spec: () => draSpec({ tolerations: defaultTolerations() }), policy: () => withDefault('l4'),
+    tolerations: [...(defaultTolerations() ?? []), gpuToleration()], nodeSelector: L4, notes: 2,
+  },
+  {
+    name: 'a DRA Pod selecting l4 tolerates l4 only, not pools whose labels merely do not contradict',
+    spec: () => draSpec({ nodeSelector: L4 }), policy: () => policy(),
+    tolerations: [gpuToleration()], nodeSelector: L4, notes: 1,
   },
 ];
 

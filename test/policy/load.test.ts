@@ -26,9 +26,9 @@ function problemsOf(text: string, path = 'p.yaml'): string[] {
 describe('policy files', () => {
   it('loads the shipped policies', async () => {
     const set = await loadPolicyDir(POLICIES_DIR);
-    expect(set.pools.map((p) => p.name)).toEqual(['a100-80gb', 'l4', 'a100-mig', 'mi300x']);
+    expect(set.pools.map((p) => p.name)).toEqual(['a100-80gb', 'l4', 'a100-mig', 'mi300x', 't4', 'tpu-v6e', 'gaudi']);
     expect(set.policies.find((p) => p.isDefault)?.name).toBe('strict-default');
-    expect(set.policies.map((p) => p.name).sort()).toEqual(['gpu-system', 'notebooks', 'realtime-inference', 'strict-default', 'training']);
+    expect(set.policies.map((p) => p.name).sort()).toEqual(['gpu-system', 'notebooks', 'realtime-inference', 'research', 'strict-default', 'training']);
   });
 
   it('policies/schema.json is the schema the code validates with', () => {

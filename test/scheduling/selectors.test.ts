@@ -104,7 +104,7 @@ describe('findConflict', () => {
     ['In 2 and Gt 4', [req('k', 'In', ['2']), req('k', 'Gt', ['4'])], 'k'],
     ['In non-numeric and Lt', [req('k', 'In', ['many']), req('k', 'Lt', ['9'])], 'k'],
     ['different keys never conflict', [req('a', 'In', ['x']), req('b', 'DoesNotExist'), req('c', 'Exists')], undefined],
-  ])('%s -> %s', (_n, reqs, key) => {
+  ])('%s', (_n, reqs, key) => {
     const c = findConflict(reqs);
     expect(c?.key).toBe(key);
     if (c) expect(c.requirements).toEqual(reqs.filter((r) => r.key === key));
@@ -133,7 +133,7 @@ describe('mayMatch', () => {
     ['Gt with a non-numeric bound', req('nvidia.com/gpu.count', 'Gt', ['x']), false],
     ['unknown key with In (partial pool description)', req('nvidia.com/gpu.product', 'In', ['H100']), true],
     ['unknown key with DoesNotExist', req('nvidia.com/gpu.product', 'DoesNotExist'), true],
-  ])('%s -> %s', (_n, r, want) => {
+  ])('%s', (_n, r, want) => {
     expect(mayMatch(r, labels)).toBe(want);
   });
 
@@ -150,7 +150,7 @@ describe('selectionMayMatch', () => {
     ['one ANDed requirement fails', [[req(GKE, 'In', ['nvidia-l4']), req(GKE, 'NotIn', ['nvidia-l4'])]], false],
     ['one of several ORed terms matches', [[req(GKE, 'In', ['a100'])], [req(GKE, 'In', ['nvidia-l4'])]], true],
     ['no ORed term matches', [[req(GKE, 'In', ['a100'])], [req(GKE, 'DoesNotExist')]], false],
-  ])('%s -> %s', (_n, alts, want) => {
+  ])('%s', (_n, alts, want) => {
     expect(selectionMayMatch(alts, l4)).toBe(want);
   });
 });

@@ -1,0 +1,70 @@
+import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { NamespacePolicy } from '../../src/policy/types.js';
+import { containerResources as rule } from '../../src/rules/container-resources.js';
+import { analysisOf, cpuContainer, gpuContainer, podSpec, policy } from '../support/fixtures.js';
+import { expectOne, withResources } from './helpers.js';
+
+const ID = 'container-resources';
+const both = (): NamespacePolicy => policy({ requirements: { memoryLimit: true, cpuRequest: true } });
+const gpuWith = (limits: Record<string, unknown>, requests?: Record<string, unknown>): V1PodSpec =>
+  podSpec({ containers: [withResources('main', { 'nvidia.com/gpu': '1', ...limits }, requests)] });
+
+describe(ID, () => {
+  it.each<[string, V1PodSpec, NamespacePolicy]>([
+    ['memory limit and CPU request', podSpec(), both()],
+    ['CPU limit only (requests default from limits)', gpuWith({ memory: '16Gi', cpu: '4' }), both()],
+    ['CPU request without CPU limit', gpuWith({ memory: '16Gi' }, { cpu: '4', 'nvidia.com/gpu': '1' }), both()],
+    ['no memory limit when only CPU is required', gpuWith({ cpu: '2' }), policy({ requirements: { cpuRequest: true } })],
+    ['no CPU when only memory is required', gpuWith({ memory: '16Gi' }), policy({ requirements: { memoryLimit: true } })],
+    ['a CPU sidecar without resources next to a complete GPU container', podSpec({ containers: [gpuContainer(), { name: 'proxy', image: 'envoy' }] }), both()],
+  ])('allows %s', (_n, spec, pol) => {
+    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+  });
+
+  it.each<[string, V1PodSpec, NamespacePolicy]>([
+    ['a policy that requires nothing', gpuWith({}), policy()],
+    ['a namespace that allows no accelerators', gpuWith({}), policy({ accelerators: { allowed: false }, requirements: { memoryLimit: true, cpuRequest: true } })],
+    ['a CPU Pod without memory limit or CPU request', { containers: [{ name: 'main', image: 'busybox' }] }, both()],
+    ['a GPU init container (only app containers are checked)', { initContainers: [withResources('warmup', { 'nvidia.com/gpu': '1' })], containers: [cpuContainer()] }, both()],
+  ])('skips %s', (_n, spec, pol) => {
+    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+  });
+
+  it.each<[string, V1PodSpec]>([
+    ['no memory at all', gpuWith({ cpu: '4' })],
+    ['a memory request but no limit', gpuWith({ cpu: '4' }, { memory: '16Gi', 'nvidia.com/gpu': '1' })],
+  ])('denies a GPU container with %s', (_n, spec) => {
+    expectOne(rule.check(analysisOf(spec, both())), {
+      ruleId: ID,
+      path: 'spec.containers[0].resources.limits.memory',
+      message: ['accelerator container "main" has no memory limit', 'namespace policy requires one'],
+      fix: ['set resources.limits.memory', 'starve'],
+    });
+  });
+
+  it('denies a GPU container without any CPU request or limit', () => {
+    expectOne(rule.check(analysisOf(gpuWith({ memory: '16Gi' }), both())), {
+      ruleId: ID,
+      path: 'spec.containers[0].resources.requests.cpu',
+      message: ['accelerator container "main" has no CPU request', 'namespace policy requires one'],
+      fix: ['set resources.requests.cpu', 'reserves CPU'],
+    });
+  });
+
+  it('reports both fields of each GPU container, in container order', () => {
+    const spec: V1PodSpec = { containers: [cpuContainer({ name: 'proxy' }), withResources('a', { 'nvidia.com/gpu': '1' }), withResources('b', undefined, { 'amd.com/gpu': '1' })] };
+    expect(rule.check(analysisOf(spec, both())).map((f) => [f.ruleId, f.path])).toEqual([
+      [ID, 'spec.containers[1].resources.limits.memory'],
+      [ID, 'spec.containers[1].resources.requests.cpu'],
+      [ID, 'spec.containers[2].resources.limits.memory'],
+      [ID, 'spec.containers[2].resources.requests.cpu'],
+    ]);
+  });
+
+  it('uses the container path when the container has no name', () => {
+    const c = { ...withResources('x', { 'nvidia.com/gpu': '1', cpu: '1' }), name: undefined } as unknown as V1Container;
+    const f = expectOne(rule.check(analysisOf({ containers: [c] }, both())), { ruleId: ID, path: 'spec.containers[0].resources.limits.memory' });
+    expect(f.message).toContain('"containers[0]"');
+  });
+});

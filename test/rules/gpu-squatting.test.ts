@@ -1,0 +1,94 @@
+import type { V1PodSpec, V1Toleration } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { gpuSquatting as rule } from '../../src/rules/gpu-squatting.js';
+import { analysisOf, config, cpuContainer, defaultTolerations, gpuContainer, gpuToleration, podSpec, policy } from '../support/fixtures.js';
+import { AFFINITY, expectOne, expr, GKE, ownedBy, required } from './helpers.js';
+
+const ID = 'gpu-squatting';
+const COUNT = 'karpenter.k8s.aws/instance-gpu-count';
+const LIMIT_FIX = 'add resources.limits["nvidia.com/gpu"]';
+const cpu = (o: Partial<V1PodSpec> = {}): V1PodSpec => ({ containers: [cpuContainer()], ...o });
+const withDefaults = (...t: V1Toleration[]): V1Toleration[] => [...(defaultTolerations() ?? []), ...t];
+
+describe(ID, () => {
+  it.each<[string, V1PodSpec]>([
+    ['a CPU Pod with the default tolerations', cpu({ tolerations: withDefaults() })],
+    ['a CPU Pod tolerating the GPU key with the wrong value', cpu({ tolerations: [{ key: 'nvidia.com/gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] })],
+    ['a CPU Pod tolerating the GPU key for NoExecute only', cpu({ tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoExecute' }] })],
+    ['a CPU Pod tolerating everything, but only for NoExecute', cpu({ tolerations: [{ operator: 'Exists', effect: 'NoExecute' }] })],
+    ['a CPU Pod selecting gpu.present=false', cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'false' } })],
+    ['a CPU Pod excluding GPU nodes', cpu({ affinity: required([expr(GKE, 'DoesNotExist')]) })],
+    ['a CPU Pod with gpu-count Gt -1 (admits CPU nodes)', cpu({ affinity: required([expr(COUNT, 'Gt', ['-1'])]) })],
+    ['a CPU Pod where one ORed term allows CPU nodes', cpu({ affinity: required([expr(GKE, 'Exists')], [expr('kubernetes.io/os', 'In', ['linux'])]) })],
+    ['a CPU Pod selecting an unrelated label', cpu({ nodeSelector: { disktype: 'ssd' } })],
+  ])('allows %s', (_n, spec) => {
+    expect(rule.check(analysisOf(spec))).toEqual([]);
+  });
+
+  it.each<[string, V1PodSpec, Record<string, unknown> | undefined]>([
+    ['a GPU Pod tolerating and selecting the GPU pool', podSpec({ tolerations: [gpuToleration()], nodeSelector: { [GKE]: 'nvidia-l4' } }), undefined],
+    ['a GPU Pod tolerating everything', podSpec({ tolerations: [{ operator: 'Exists' }] }), undefined],
+    ['a Pod whose only accelerator is in an init container', { initContainers: [gpuContainer({ name: 'warmup' })], containers: [cpuContainer()], tolerations: [gpuToleration()] }, undefined],
+    ['a DaemonSet Pod tolerating everything', cpu({ tolerations: [{ operator: 'Exists' }] }), ownedBy('DaemonSet')],
+    ['a DaemonSet Pod pinned to GPU nodes', cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [gpuToleration()] }), ownedBy('DaemonSet')],
+  ])('skips %s', (_n, spec, meta) => {
+    expect(rule.check(analysisOf(spec, policy(), config(), meta))).toEqual([]);
+  });
+
+  it('does not treat a non-controller DaemonSet owner reference as a DaemonSet', () => {
+    const findings = rule.check(analysisOf(cpu({ tolerations: [gpuToleration()] }), policy(), config(), ownedBy('DaemonSet', false)));
+    expect(findings.map((f) => f.path)).toEqual(['spec.tolerations[0]']);
+  });
+
+  it.each<[string, V1Toleration, string, string]>([
+    ['the exact GPU toleration', gpuToleration(), 'tolerates nvidia.com/gpu=present:NoSchedule of GPU pool a100', 'a100'],
+    ['Exists on the GPU key', { key: 'nvidia.com/gpu', operator: 'Exists' }, 'tolerates nvidia.com/gpu=present:NoSchedule of GPU pool a100', 'a100'],
+    ['empty effect with the value', { key: 'nvidia.com/gpu', value: 'present' }, 'tolerates nvidia.com/gpu=present:NoSchedule', 'a100'],
+    ['the AMD taint', { key: 'amd.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, 'tolerates amd.com/gpu:NoSchedule of GPU pool mi300x', 'mi300x'],
+    ['a wildcard toleration', { operator: 'Exists' }, 'tolerates every taint, including nvidia.com/gpu=present:NoSchedule of GPU pool a100', 'a100'],
+  ])('denies a CPU Pod with %s', (_n, t, message) => {
+    expectOne(rule.check(analysisOf(cpu({ tolerations: withDefaults(t) }))), {
+      ruleId: ID,
+      path: 'spec.tolerations[2]',
+      message: ['requests no accelerator', message, 'would occupy a GPU node'],
+      fix: [LIMIT_FIX, 'chart refactor', 'remove this toleration'],
+    });
+  });
+
+  it('reports every squatting toleration once, at its own index', () => {
+    const spec = cpu({ tolerations: [gpuToleration(), { key: 'other', operator: 'Exists' }, { key: 'amd.com/gpu', operator: 'Exists' }, { key: 'nvidia.com/gpu', operator: 'Exists' }] });
+    expect(rule.check(analysisOf(spec)).map((f) => [f.ruleId, f.path])).toEqual([
+      [ID, 'spec.tolerations[0]'], [ID, 'spec.tolerations[2]'], [ID, 'spec.tolerations[3]'],
+    ]);
+  });
+
+  it.each<[string, Partial<V1PodSpec>, string, string[]]>([
+    ['nodeSelector on the GKE accelerator label', { nodeSelector: { [GKE]: 'nvidia-l4' } }, `spec.nodeSelector[${GKE}]`, [`${GKE}=nvidia-l4`, 'pool l4']],
+    ['nodeSelector on an accelerator no pool has', { nodeSelector: { [GKE]: 'nvidia-h100-80gb' } }, `spec.nodeSelector[${GKE}]`, [`${GKE}=nvidia-h100-80gb)`]],
+    ['nodeSelector nvidia.com/gpu.present=true', { nodeSelector: { 'nvidia.com/gpu.present': 'true' } }, 'spec.nodeSelector[nvidia.com/gpu.present]', ['nvidia.com/gpu.present=true']],
+    ['Karpenter gpu-count Gt 0', { affinity: required([expr(COUNT, 'Gt', ['0'])]) }, `${AFFINITY}[0].matchExpressions[0]`, [`${COUNT} Gt [0]`]],
+    ['GFD product Exists', { affinity: required([expr('kubernetes.io/os', 'In', ['linux']), expr('nvidia.com/gpu.product', 'Exists')]) }, `${AFFINITY}[0].matchExpressions[1]`, ['nvidia.com/gpu.product Exists']],
+    ['the MIG pool product', { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } }, 'spec.nodeSelector[nvidia.com/gpu.product]', ['pool mig']],
+    ['a label only a pool defines', { nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' } }, 'spec.nodeSelector[amd.com/gpu.product-name]', ['amd.com/gpu.product-name=MI300X', 'pool mi300x']],
+    ['every ORed term pinning GPU nodes', { affinity: required([expr(GKE, 'In', ['nvidia-l4'])], [expr('nvidia.com/gpu.present', 'In', ['true'])]) }, `${AFFINITY}[0].matchExpressions[0]`, ['pool l4']],
+  ])('denies a CPU Pod selecting only GPU nodes: %s', (_n, o, path, parts) => {
+    expectOne(rule.check(analysisOf(cpu(o))), {
+      ruleId: ID,
+      path,
+      message: ['requests no accelerator but selects only accelerator nodes', ...parts],
+      fix: [LIMIT_FIX, 'remove the selector'],
+    });
+  });
+
+  it('does not name a pool the selector does not select', () => {
+    const f = expectOne(rule.check(analysisOf(cpu({ nodeSelector: { [GKE]: 'nvidia-h100-80gb' } }))), { ruleId: ID, path: `spec.nodeSelector[${GKE}]` });
+    expect(f.message).not.toContain('pool');
+  });
+
+  it('reports both a squatting toleration and a GPU-only selector', () => {
+    const spec = cpu({ tolerations: [gpuToleration()], nodeSelector: { [GKE]: 'nvidia-a100-80gb' } });
+    const findings = rule.check(analysisOf(spec));
+    expect(findings.map((f) => f.path)).toEqual(['spec.tolerations[0]', `spec.nodeSelector[${GKE}]`]);
+    expect(findings[1]?.message).toContain('pool a100');
+  });
+});
