@@ -13,8 +13,9 @@ function check(a: PodAnalysis): Finding[] {
   for (const ref of a.acc.acceleratorContainers) {
     const c = ref.container;
     // A startupProbe restarts the container when it runs out, like a liveness probe does.
-    if (!c.livenessProbe && !c.startupProbe) continue;
-    const budget = probeBudget(c.startupProbe ?? c.livenessProbe);
+    const probe = c.startupProbe ?? c.livenessProbe;
+    if (!probe) continue;
+    const budget = probeBudget(probe);
     if (budget >= min) continue;
     const which = c.startupProbe ? 'startupProbe' : 'livenessProbe';
     out.push({
