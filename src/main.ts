@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CoreV1Api, dumpYaml } from '@kubernetes/client-node';
 import { HELP } from './cli/help.js';
+import { ClusterCache, type NodeInfo } from './cluster/cache.js';
+import { discoverPools, poolDocuments } from './cluster/discover.js';
+import { findKubeConfig } from './cluster/informers.js';
+import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from './workload/accelerators.js';
 import { generateCerts, pemChain, serviceNames } from './certs/generate.js';
 import { caBundlePatch, secretManifest } from './certs/manifests.js';
 import { loadPolicyDir, PolicyError } from './policy/load.js';
@@ -36,6 +41,7 @@ async function runServe(args: string[]): Promise<number> {
     'cert-dir': { type: 'string', default: 'certs' }, 'accelerator-resources': { type: 'string' },
     'shutdown-delay': { type: 'string', default: '5' }, 'shutdown-timeout': { type: 'string', default: '10' },
     'cert-warn-days': { type: 'string', default: '30' }, 'log-level': { type: 'string' },
+    offline: { type: 'boolean' }, kubeconfig: { type: 'string' },
   });
   if (values.help) return help('serve');
   const logger = createLogger(values['log-level']);
@@ -43,7 +49,7 @@ async function runServe(args: string[]): Promise<number> {
     policies: values.policies as string, host: values.host as string, port: int('port', values.port as string),
     cert: values.cert, key: values.key, certDir: values['cert-dir'] as string,
     acceleratorResources: list(values['accelerator-resources']), shutdownDelay: int('shutdown-delay', values['shutdown-delay'] as string),
-    shutdownTimeout: int('shutdown-timeout', values['shutdown-timeout'] as string), certWarnDays: int('cert-warn-days', values['cert-warn-days'] as string), logger,
+    shutdownTimeout: int('shutdown-timeout', values['shutdown-timeout'] as string), offline: values.offline === true, kubeconfig: values.kubeconfig, certWarnDays: int('cert-warn-days', values['cert-warn-days'] as string), logger,
   });
   const onSignal = (signal: string) => (): void => {
     logger.info({ event: 'signal', signal }, `received ${signal}`);
@@ -108,6 +114,32 @@ async function runCerts(args: string[]): Promise<number> {
   return 0;
 }
 
+async function runPools(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { kubeconfig: { type: 'string' }, 'accelerator-resources': { type: 'string' } });
+  if (values.help || positionals[0] !== 'discover') return help('pools');
+  const found = findKubeConfig(values.kubeconfig);
+  if (!found) throw new Error('no cluster configuration: pass --kubeconfig, set $KUBECONFIG or run in a cluster');
+  const core = found.kc.makeApiClient(CoreV1Api);
+  const nodes: NodeInfo[] = [];
+  let _continue: string | undefined;
+  do {
+    const page = await core.listNode({ limit: 500, _continue });
+    const cache = new ClusterCache();
+    for (const n of page.items) cache.node('add', n as never);
+    nodes.push(...cache.nodeMap.values());
+    _continue = page.metadata?._continue || undefined;
+  } while (_continue);
+  const matcher = new AcceleratorMatcher([...DEFAULT_ACCELERATOR_RESOURCES, ...list(values['accelerator-resources'])]);
+  const pools = discoverPools(nodes, matcher);
+  if (pools.length === 0) {
+    console.error(`no node of ${nodes.length} offers an accelerator resource`);
+    return 1;
+  }
+  process.stdout.write(`# GpuPools discovered from ${nodes.length} nodes of ${found.kc.getCurrentCluster()?.server ?? found.source}: review the names and labels\n`);
+  process.stdout.write(poolDocuments(pools).map((d) => dumpYaml(d)).join('---\n'));
+  return 0;
+}
+
 function help(topic: string): number {
   console.log(HELP[topic] ?? HELP['main']);
   return 0;
@@ -124,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'serve': return runServe(rest);
     case 'policy': return runPolicy(rest);
     case 'certs': return runCerts(rest);
+    case 'pools': return runPools(rest);
     case '--version': case 'version': console.log(version()); return 0;
     case undefined: case '--help': case '-h': case 'help': return help('main');
     default: throw new UsageError(`unknown command "${command}"`);

@@ -8,6 +8,7 @@ Commands:
   policy validate    check a policy directory and print what it defines
   policy schema      print (or write) the JSON Schema of the policy files
   certs              generate a CA and a serving certificate for the webhook Service
+  pools discover     print GpuPool documents for the accelerator node groups of a cluster
 
 Run 'gpu-admission <command> --help' for the flags of a command.
 Global flags: --help, --version`,
@@ -27,6 +28,10 @@ Flags:
   --shutdown-delay <seconds>     on SIGTERM, report not ready and keep serving this long (default: 5)
   --shutdown-timeout <seconds>   then give in-flight reviews this long to finish (default: 10)
   --cert-warn-days <days>        warn when the serving certificate expires within this many days (default: 30)
+  --kubeconfig <file>            kubeconfig for the cluster view (default: in-cluster service account,
+                                 then $KUBECONFIG, then ~/.kube/config)
+  --offline                      do not watch the cluster: judge from policy files only (also the
+                                 behaviour when no configuration exists)
   --log-level <level>            trace|debug|info|warn|error (default: info, or $LOG_LEVEL)
 
 The certificate and key are reloaded when their files change (a Secret mount, cert-manager),
@@ -35,6 +40,12 @@ Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
   policy: `Usage:
   gpu-admission policy validate [--policies <dir>]   exit 0 valid, 2 invalid (every problem printed)
   gpu-admission policy schema [--out <file>]         the JSON Schema (policies/schema.json)`,
+  pools: `Usage: gpu-admission pools discover [--kubeconfig <file>] [--accelerator-resources <list>]
+
+Lists the cluster's nodes and prints one GpuPool document per group of accelerator nodes that share
+identifying labels (GPU Feature Discovery, GKE, Karpenter, AKS, node group) and taints, with the
+accelerator resources they offer and the smallest per-node count as maxPerPod. Review and save them
+into your policy directory.`,
   certs: `Usage: gpu-admission certs [--service gpu-admission] [--namespace gpu-admission] [--out certs]
                           [--extra-names localhost,127.0.0.1] [--days 365] [--secret-name gpu-admission-tls]
                           [--kustomize <overlay dir>] [--print-patch]

@@ -52,6 +52,22 @@ export interface EngineConfig {
   pools: GpuPool[];
   accelerators: AcceleratorMatcher;
   claims?: ClaimResolver;
+  /** What a live cluster view knows; absent offline. */
+  cluster?: ClusterFacts;
+}
+
+/** A node as the cluster cache knows it. */
+export interface NodeFacts {
+  name: string;
+  labels: Record<string, string>;
+  allocatable: Record<string, string>;
+}
+
+export interface ClusterFacts {
+  /** undefined while unknown (not synced yet). */
+  priorityClassExists(name: string): boolean | undefined;
+  /** undefined while nodes are not synced. */
+  nodes(): Iterable<NodeFacts> | undefined;
 }
 
 /** What rules and mutators read: computed once per Pod spec. */

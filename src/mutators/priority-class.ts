@@ -13,6 +13,15 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
   const wanted = a.policy.priority.defaultClass;
   if (!wanted || !a.acc.isAcceleratorPod) return result;
   if (typeof spec.priorityClassName === 'string' && spec.priorityClassName !== '') return result;
+  if (a.config.cluster?.priorityClassExists(wanted) === false) {
+    // The Priority plugin would reject the Pod for naming a class that does not exist.
+    result.warnings.push({
+      ruleId: ID, path: `${a.target.path}.priorityClassName`, advisory: true,
+      message: `default PriorityClass ${wanted} does not exist in the cluster, so none was set`,
+      fix: `create PriorityClass ${wanted}, or change priority.defaultClass in NamespacePolicy ${a.policy.name}`,
+    });
+    return result;
+  }
   spec.priorityClassName = wanted;
   delete spec.priority;
   delete spec.preemptionPolicy;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Engine } from '../engine/engine.js';
 import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from '../workload/accelerators.js';
 import { loadPolicyDir, PolicyError } from './load.js';
+import type { ClaimResolver, ClusterFacts } from '../engine/types.js';
 import { type NamespaceLabelSource, offlineNamespaces, PolicyResolver } from './resolve.js';
 import type { PolicySet } from './types.js';
 
@@ -11,13 +12,21 @@ export interface StoreOptions {
   logger: Logger;
   /** Accelerator resource names (globs) counted in addition to the defaults and the pools' resources. */
   extraAccelerators?: string[];
-  namespaces?: NamespaceLabelSource;
+  cluster?: ClusterSource;
   debounceMs?: number;
 }
 
-export function engineFor(set: PolicySet, extra: string[] = [], namespaces: NamespaceLabelSource = offlineNamespaces): Engine {
+/** A live cluster view: namespace labels, claim device classes and facts about nodes and classes. */
+export type ClusterSource = NamespaceLabelSource & ClaimResolver & ClusterFacts;
+
+export function engineFor(set: PolicySet, extra: string[] = [], cluster?: ClusterSource): Engine {
   const patterns = [...new Set([...DEFAULT_ACCELERATOR_RESOURCES, ...set.pools.flatMap((p) => p.resources), ...extra])];
-  return new Engine(new PolicyResolver(set, namespaces), { pools: set.pools, accelerators: new AcceleratorMatcher(patterns) });
+  return new Engine(new PolicyResolver(set, cluster ?? offlineNamespaces), {
+    pools: set.pools,
+    accelerators: new AcceleratorMatcher(patterns),
+    claims: cluster,
+    cluster,
+  });
 }
 
 export interface StoreStatus {
@@ -54,7 +63,7 @@ export class PolicyStore {
     const { logger } = this.opts;
     try {
       const set = await loadPolicyDir(this.opts.dir);
-      this.current = engineFor(set, this.opts.extraAccelerators, this.opts.namespaces);
+      this.current = engineFor(set, this.opts.extraAccelerators, this.opts.cluster);
       this.set = set;
       Object.assign(this.status, {
         loaded: true, loadedAt: new Date().toISOString(), files: set.files, pools: set.pools.length,

@@ -4,6 +4,7 @@ import { acceleratorLimits } from './accelerator-limits.js';
 import { acceleratorQuantity } from './accelerator-quantity.js';
 import { containerResources } from './container-resources.js';
 import { gpuSquatting } from './gpu-squatting.js';
+import { nodeAvailability } from './node-availability.js';
 import { nodeSelection } from './node-selection.js';
 import { poolSelection } from './pool-selection.js';
 import { poolTolerations } from './pool-tolerations.js';
@@ -22,4 +23,5 @@ export const RULES: readonly Rule[] = [
   containerResources,
   priorityClass,
   startupBudget,
+  nodeAvailability,
 ];

@@ -130,6 +130,18 @@ export function mayMatch(r: Requirement, labels: Record<string, string>): boolea
   }
 }
 
+/** Exact Kubernetes semantics against a real node's complete labels (a missing key is absent). */
+export function matches(r: Requirement, labels: Record<string, string>): boolean {
+  const has = Object.hasOwn(labels, r.key);
+  if (r.operator === 'DoesNotExist') return !has;
+  if (r.operator === 'NotIn') return !has || !r.values.includes(labels[r.key] as string);
+  return has && mayMatch(r, labels);
+}
+
+export function selectionMatches(alts: Requirement[][], labels: Record<string, string>): boolean {
+  return alts.some((reqs) => reqs.every((r) => matches(r, labels)));
+}
+
 /** Requirement sets (nodeSelector AND one term) the Pod may be scheduled by. */
 export function alternatives(sel: Selection, spec?: V1PodSpec): Requirement[][] {
   if (!sel.terms) return [sel.nodeSelector];

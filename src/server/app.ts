@@ -12,6 +12,8 @@ export interface AppDeps {
   engine(): Engine | undefined;
   /** Readiness and the details /readyz shows. */
   readiness(): { ready: boolean; details: Record<string, unknown> };
+  /** Runs before a review is judged: e.g. a bounded fresh read of a namespace the cache has not seen. */
+  beforeReview?(namespace: string): Promise<void>;
   /** HTTPS options when the app serves TLS itself (fastify needs them at construction). */
   https?: HttpsOptions;
 }
@@ -52,6 +54,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const engine = deps.engine();
     if (!engine) throw new Error('policies are not loaded');
     const req = toEngineRequest(review);
+    if (deps.beforeReview && req.namespace) await deps.beforeReview(req.namespace);
     const verdict = endpoint === 'mutate' ? engine.mutate(req) : engine.validate(req);
     const out = buildResponse(review.apiVersion, review.request, verdict, endpoint === 'mutate');
     // The review line is built only when it is logged: at --log-level warn this is per-review

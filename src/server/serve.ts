@@ -6,6 +6,7 @@ import { generateCerts, pemChain } from '../certs/generate.js';
 import { PolicyStore } from '../policy/store.js';
 import { buildApp } from './app.js';
 import { TlsWatcher } from './tls-reload.js';
+import { connectCluster, missingDefaultClasses, namespaceReader, type ClusterLink } from '../cluster/connect.js';
 
 export interface ServeOptions {
   policies: string;
@@ -22,6 +23,9 @@ export interface ServeOptions {
   shutdownTimeout?: number;
   /** Warn when the certificate expires within this many days. */
   certWarnDays?: number;
+  /** Judge from policy files only, without watching the cluster. */
+  offline?: boolean;
+  kubeconfig?: string;
   logger: Logger;
 }
 
@@ -53,8 +57,10 @@ export async function ensureTls(o: Pick<ServeOptions, 'cert' | 'key' | 'certDir'
 /** Starts the webhook; returns the graceful stop. The only place with process side effects. */
 export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
   const { logger } = o;
-  const store = new PolicyStore({ dir: o.policies, logger, extraAccelerators: o.acceleratorResources });
+  const cluster = await connectCluster({ offline: o.offline ?? false, kubeconfig: o.kubeconfig, logger });
+  const store = new PolicyStore({ dir: o.policies, logger, extraAccelerators: o.acceleratorResources, cluster: cluster.cache });
   await store.reload('start');
+  const missingClasses = watchMissingClasses(store, cluster, logger);
   store.watch();
   const tls = await ensureTls(o);
   let applyTls: (m: { cert: Buffer; key: Buffer }) => void = () => undefined;
@@ -67,8 +73,14 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
     engine: () => store.engine,
     readiness: () => ({
       ready: !shuttingDown && store.status.loaded,
-      details: { shuttingDown, policies: store.status, tls: { file: tls.cert, notAfter: certs.current?.notAfter.toISOString() } },
+      details: {
+        shuttingDown,
+        policies: store.status,
+        tls: { file: tls.cert, notAfter: certs.current?.notAfter.toISOString() },
+        cluster: { mode: cluster.mode, source: cluster.source, synced: [...(cluster.cache?.synced ?? [])].sort(), missingPriorityClasses: missingDefaultClasses(store.policies, cluster.cache) },
+      },
     }),
+    beforeReview: namespaceReader(cluster, logger),
     https: { cert: material.cert, key: material.key, minVersion: 'TLSv1.2' },
   });
   // New handshakes get the new certificate; established keep-alive connections are not dropped.
@@ -92,6 +104,8 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
     process.off('SIGHUP', onHup);
     store.close();
     certs.stop();
+    clearInterval(missingClasses);
+    await cluster.view?.stop();
     // close() stops accepting, lets in-flight reviews finish and closes idle keep-alive connections.
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), (o.shutdownTimeout ?? 10) * 1000).unref());
     const result = await Promise.race([app.close().then(() => 'closed' as const), timeout]);
@@ -102,4 +116,20 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
     logger.info({ event: 'stopped' }, 'stopped');
   })());
   return stop;
+}
+
+/** Logs default PriorityClasses the cluster lacks whenever that list changes. */
+function watchMissingClasses(store: PolicyStore, cluster: ClusterLink, logger: Logger): NodeJS.Timeout | undefined {
+  if (!cluster.cache) return undefined;
+  let last = '';
+  const timer = setInterval(() => {
+    const missing = missingDefaultClasses(store.policies, cluster.cache);
+    const key = missing.join(',');
+    if (key === last) return;
+    last = key;
+    if (missing.length > 0) logger.warn({ event: 'priority-classes-missing', classes: missing }, 'default PriorityClasses missing from the cluster: they are not injected until created');
+    else logger.info({ event: 'priority-classes-present' }, 'every default PriorityClass exists');
+  }, 2000);
+  timer.unref();
+  return timer;
 }

@@ -15,7 +15,7 @@ const lines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
-  stop = await serve({ policies: POLICIES_DIR, host: '127.0.0.1', port: 0, certDir, acceleratorResources: [], shutdownDelay: 0, logger });
+  stop = await serve({ policies: POLICIES_DIR, host: '127.0.0.1', port: 0, certDir, acceleratorResources: [], shutdownDelay: 0, offline: true, logger });
   port = (lines.find((l) => l['event'] === 'listening')?.['port'] as number) ?? 0;
   ca = readFileSync(join(certDir, 'ca.crt'));
 });

@@ -30,7 +30,7 @@ async function start(opts: { shutdownDelay?: number } = {}) {
   const first = await writeCerts(dir);
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
-  const stop = await serve({ policies: POLICIES_DIR, host: '127.0.0.1', port: 0, cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), certDir: dir, acceleratorResources: [], shutdownDelay: opts.shutdownDelay ?? 0, logger });
+  const stop = await serve({ policies: POLICIES_DIR, host: '127.0.0.1', port: 0, cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), certDir: dir, acceleratorResources: [], shutdownDelay: opts.shutdownDelay ?? 0, offline: true, logger });
   const port = lines.find((l) => l['event'] === 'listening')?.['port'] as number;
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   return { dir, first, stop, port, lines };

@@ -1,0 +1,116 @@
+import type { ClaimResolver, ClusterFacts, NodeFacts } from '../engine/types.js';
+import type { NamespaceLabelSource } from '../policy/resolve.js';
+
+export type EventType = 'add' | 'update' | 'delete';
+
+interface Meta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+}
+
+export interface NodeInfo {
+  name: string;
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: string }[];
+  /** Allocatable quantities, as the API reports them. */
+  allocatable: Record<string, string>;
+}
+
+export interface PriorityClassInfo {
+  name: string;
+  value: number;
+  preemptionPolicy?: string;
+}
+
+/** Minimal shapes of the watched objects: what the cache reads of them. */
+export interface NamespaceObject { metadata?: Meta }
+export interface NodeObject { metadata?: Meta; spec?: { taints?: NodeInfo['taints'] }; status?: { allocatable?: Record<string, string> } }
+export interface PriorityClassObject { metadata?: Meta; value?: number; preemptionPolicy?: string }
+export interface ClaimTemplateObject {
+  metadata?: Meta;
+  spec?: { spec?: { devices?: { requests?: { deviceClassName?: string; exactly?: { deviceClassName?: string }; firstAvailable?: { deviceClassName?: string }[] }[] } } };
+}
+
+export type Resource = 'namespaces' | 'nodes' | 'priorityclasses' | 'resourceclaimtemplates';
+
+/**
+ * What the webhook knows of the cluster, fed by informer events and read on the request path.
+ * Pure: no client, no clock; `synced` says which resources have had their initial list.
+ */
+export class ClusterCache implements NamespaceLabelSource, ClaimResolver, ClusterFacts {
+  private readonly namespaces = new Map<string, Record<string, string>>();
+  readonly nodeMap = new Map<string, NodeInfo>();
+  readonly priorityClasses = new Map<string, PriorityClassInfo>();
+  private readonly claimTemplates = new Map<string, string[]>();
+  readonly synced = new Set<Resource>();
+  private labelsVersion = 0;
+
+  get version(): number {
+    return this.labelsVersion;
+  }
+
+  labels(namespace: string): Record<string, string> | undefined {
+    return this.namespaces.get(namespace);
+  }
+
+  nodes(): Iterable<NodeFacts> | undefined {
+    return this.synced.has('nodes') ? this.nodeMap.values() : undefined;
+  }
+
+  knowsNamespace(namespace: string): boolean {
+    return this.namespaces.has(namespace);
+  }
+
+  /** undefined while PriorityClasses are not synced: absence proves nothing yet. */
+  priorityClassExists(name: string): boolean | undefined {
+    if (!this.synced.has('priorityclasses')) return undefined;
+    return this.priorityClasses.has(name) || name === 'system-cluster-critical' || name === 'system-node-critical';
+  }
+
+  deviceClasses(namespace: string, kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string): string[] | undefined {
+    return kind === 'ResourceClaimTemplate' ? this.claimTemplates.get(`${namespace}/${name}`) : undefined;
+  }
+
+  namespace(type: EventType, obj: NamespaceObject): void {
+    const name = obj.metadata?.name;
+    if (!name) return;
+    if (type === 'delete') this.namespaces.delete(name);
+    else this.namespaces.set(name, { ...(obj.metadata?.labels ?? {}) });
+    this.labelsVersion += 1;
+  }
+
+  node(type: EventType, obj: NodeObject): void {
+    const name = obj.metadata?.name;
+    if (!name) return;
+    if (type === 'delete') return void this.nodeMap.delete(name);
+    this.nodeMap.set(name, {
+      name,
+      labels: { ...(obj.metadata?.labels ?? {}) },
+      taints: Array.isArray(obj.spec?.taints) ? obj.spec.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })) : [],
+      allocatable: { ...(obj.status?.allocatable ?? {}) },
+    });
+  }
+
+  priorityClass(type: EventType, obj: PriorityClassObject): void {
+    const name = obj.metadata?.name;
+    if (!name) return;
+    if (type === 'delete') return void this.priorityClasses.delete(name);
+    this.priorityClasses.set(name, { name, value: obj.value ?? 0, preemptionPolicy: obj.preemptionPolicy });
+  }
+
+  claimTemplate(type: EventType, obj: ClaimTemplateObject): void {
+    const { name, namespace } = obj.metadata ?? {};
+    if (!name || !namespace) return;
+    const key = `${namespace}/${name}`;
+    if (type === 'delete') return void this.claimTemplates.delete(key);
+    const requests = obj.spec?.spec?.devices?.requests ?? [];
+    const classes = requests.flatMap((r) => [r.deviceClassName, r.exactly?.deviceClassName, ...(r.firstAvailable ?? []).map((f) => f.deviceClassName)])
+      .filter((c): c is string => typeof c === 'string');
+    this.claimTemplates.set(key, [...new Set(classes)]);
+  }
+
+  markSynced(resource: Resource): void {
+    this.synced.add(resource);
+  }
+}

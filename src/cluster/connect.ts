@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { PolicySet } from '../policy/types.js';
+import { ClusterCache } from './cache.js';
+import { findKubeConfig, startClusterView, type ClusterView } from './informers.js';
+
+export interface ClusterLink {
+  cache?: ClusterCache;
+  view?: ClusterView;
+  mode: 'offline' | 'cluster';
+  source: string;
+}
+
+/** Connects to the cluster unless told not to or no configuration exists; says which at start. */
+export async function connectCluster(opts: { offline: boolean; kubeconfig?: string; logger: Logger }): Promise<ClusterLink> {
+  const { logger } = opts;
+  if (opts.offline) {
+    logger.info({ event: 'cluster', mode: 'offline' }, 'offline (--offline): judging from policy files only');
+    return { mode: 'offline', source: '--offline' };
+  }
+  const found = findKubeConfig(opts.kubeconfig);
+  if (!found) {
+    logger.info({ event: 'cluster', mode: 'offline' }, 'no in-cluster config or kubeconfig found: judging from policy files only');
+    return { mode: 'offline', source: 'no configuration' };
+  }
+  const cache = new ClusterCache();
+  const view = await startClusterView(found.kc, cache, logger);
+  logger.info({ event: 'cluster', mode: 'cluster', source: found.source, server: found.kc.getCurrentCluster()?.server }, 'watching the cluster');
+  return { cache, view, mode: 'cluster', source: found.source };
+}
+
+/** Default PriorityClasses that policies name but the cluster does not have (once classes are synced). */
+export function missingDefaultClasses(set: PolicySet | undefined, cache: ClusterCache | undefined): string[] {
+  if (!set || !cache) return [];
+  const names = new Set(set.policies.map((p) => p.priority.defaultClass).filter((c): c is string => c !== undefined));
+  return [...names].filter((c) => cache.priorityClassExists(c) === false).sort();
+}
+
+/** A namespace the watch has not delivered yet is read once, briefly; failures fall back to the policies. */
+export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1000): ((ns: string) => Promise<void>) | undefined {
+  const { cache, view } = link;
+  if (!cache || !view) return undefined;
+  return async (ns) => {
+    if (cache.knowsNamespace(ns)) return;
+    try {
+      await view.readNamespace(ns, timeoutMs);
+    } catch (err) {
+      logger.warn({ event: 'namespace-read-failed', namespace: ns, err: (err as Error).message }, 'namespace not in cache and not readable: judging it without its labels');
+    }
+  };
+}

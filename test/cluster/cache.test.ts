@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { ClusterCache, type EventType } from '../../src/cluster/cache.js';
+import { discoverPools, poolDocuments } from '../../src/cluster/discover.js';
+import { missingDefaultClasses } from '../../src/cluster/connect.js';
+import { Engine } from '../../src/engine/engine.js';
+import { PolicyResolver } from '../../src/policy/resolve.js';
+import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from '../../src/workload/accelerators.js';
+import { config, createRequest, gpuContainer, gpuToleration, pod, policy, policySet, pools } from '../support/fixtures.js';
+
+type Recorded = [EventType, 'namespace' | 'node' | 'priorityClass' | 'claimTemplate', Record<string, unknown>];
+
+/** Events as informers deliver them: list items arrive as add, then watch events. */
+const EVENTS: Recorded[] = [
+  ['add', 'namespace', { metadata: { name: 'research', labels: { 'kubernetes.io/metadata.name': 'research' } } }],
+  ['add', 'priorityClass', { metadata: { name: 'inference-critical' }, value: 1000000, preemptionPolicy: 'PreemptLowerPriority' }],
+  ['add', 'node', {
+    metadata: { name: 'gke-l4-1', labels: { 'cloud.google.com/gke-accelerator': 'nvidia-l4', 'cloud.google.com/gke-nodepool': 'l4-pool', 'kubernetes.io/hostname': 'gke-l4-1' } },
+    spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] },
+    status: { allocatable: { cpu: '47', memory: '180Gi', 'nvidia.com/gpu': '4' } },
+  }],
+  ['add', 'node', {
+    metadata: { name: 'gke-l4-2', labels: { 'cloud.google.com/gke-accelerator': 'nvidia-l4', 'cloud.google.com/gke-nodepool': 'l4-pool', 'kubernetes.io/hostname': 'gke-l4-2' } },
+    spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] },
+    status: { allocatable: { cpu: '95', memory: '360Gi', 'nvidia.com/gpu': '8' } },
+  }],
+  ['add', 'node', { metadata: { name: 'cpu-1', labels: { 'kubernetes.io/hostname': 'cpu-1' } }, status: { allocatable: { cpu: '8' } } }],
+  ['add', 'claimTemplate', { metadata: { name: 'shared-gpu', namespace: 'research' }, spec: { spec: { devices: { requests: [{ name: 'g', exactly: { deviceClassName: 'gpu.nvidia.com' } }] } } } }],
+  ['add', 'claimTemplate', { metadata: { name: 'nic', namespace: 'research' }, spec: { spec: { devices: { requests: [{ name: 'n', deviceClassName: 'rdma.example.com' }] } } } }],
+];
+
+function fed(events: Recorded[] = EVENTS, synced = true): ClusterCache {
+  const cache = new ClusterCache();
+  for (const [type, kind, obj] of events) cache[kind](type, obj as never);
+  if (synced) for (const r of ['namespaces', 'nodes', 'priorityclasses', 'resourceclaimtemplates'] as const) cache.markSynced(r);
+  return cache;
+}
+
+describe('cluster cache fed by informer events', () => {
+  it('follows namespace labels and bumps its version on every change', () => {
+    const cache = fed();
+    const v = cache.version;
+    cache.namespace('update', { metadata: { name: 'research', labels: { team: 'ml' } } });
+    expect(cache.labels('research')).toEqual({ team: 'ml' });
+    expect(cache.version).toBeGreaterThan(v);
+    cache.namespace('delete', { metadata: { name: 'research' } });
+    expect(cache.knowsNamespace('research')).toBe(false);
+  });
+
+  it('policies that select namespaces by label follow live labels', () => {
+    const cache = fed();
+    const selected = policy({ namespaces: { selector: { matchLabels: { team: 'ml' } } } }, 'ml');
+    const fallback = policy({ default: true, namespaces: {} }, 'fallback');
+    const r = new PolicyResolver(policySet([selected, fallback]), cache);
+    expect(r.resolve('research')?.name).toBe('fallback');
+    cache.namespace('update', { metadata: { name: 'research', labels: { team: 'ml' } } });
+    expect(r.resolve('research')?.name).toBe('ml');
+  });
+
+  it('knows PriorityClasses only once synced, built-in system classes included', () => {
+    const early = fed(EVENTS, false);
+    expect(early.priorityClassExists('missing')).toBeUndefined();
+    const cache = fed();
+    expect(cache.priorityClassExists('inference-critical')).toBe(true);
+    expect(cache.priorityClassExists('missing')).toBe(false);
+    expect(cache.priorityClassExists('system-node-critical')).toBe(true);
+    cache.priorityClass('delete', { metadata: { name: 'inference-critical' } });
+    expect(cache.priorityClassExists('inference-critical')).toBe(false);
+  });
+
+  it('resolves claim templates to their device classes (v1 exactly and v1beta1 fields)', () => {
+    const cache = fed();
+    expect(cache.deviceClasses('research', 'ResourceClaimTemplate', 'shared-gpu')).toEqual(['gpu.nvidia.com']);
+    expect(cache.deviceClasses('research', 'ResourceClaimTemplate', 'nic')).toEqual(['rdma.example.com']);
+    expect(cache.deviceClasses('other', 'ResourceClaimTemplate', 'shared-gpu')).toBeUndefined();
+  });
+
+  it('reports nodes only once synced and drops deleted ones', () => {
+    expect(fed(EVENTS, false).nodes()).toBeUndefined();
+    const cache = fed();
+    expect([...(cache.nodes() ?? [])].map((n) => n.name)).toEqual(['gke-l4-1', 'gke-l4-2', 'cpu-1']);
+    cache.node('delete', { metadata: { name: 'cpu-1' } });
+    expect([...(cache.nodes() ?? [])].map((n) => n.name)).toEqual(['gke-l4-1', 'gke-l4-2']);
+  });
+
+  it('lists default classes the cluster lacks', () => {
+    const set = policySet([policy({ priority: { defaultClass: 'inference-critical' } }, 'a'), policy({ namespaces: { names: ['b'] }, priority: { defaultClass: 'batch' } }, 'b')]);
+    expect(missingDefaultClasses(set, fed())).toEqual(['batch']);
+    expect(missingDefaultClasses(set, fed(EVENTS, false))).toEqual([]);
+  });
+});
+
+describe('engine with a cluster view', () => {
+  const withCluster = (cache: ClusterCache, p = policy({ accelerators: { defaultPool: 'l4' }, priority: { defaultClass: 'batch' } })): Engine =>
+    new Engine(new PolicyResolver(policySet([p]), cache), { ...config(), claims: cache, cluster: cache });
+
+  it('never injects a default PriorityClass that does not exist: warns instead', () => {
+    const v = withCluster(fed()).mutate(createRequest(pod({ containers: [gpuContainer()] })));
+    expect(v.patch.map((op) => op.path)).not.toContain('/spec/priorityClassName');
+    expect(v.warnings.map((w) => w.message).join()).toContain('default PriorityClass batch does not exist');
+  });
+
+  it('injects it once the class exists', () => {
+    const cache = fed();
+    cache.priorityClass('add', { metadata: { name: 'batch' }, value: 10 });
+    const v = withCluster(cache).mutate(createRequest(pod({ containers: [gpuContainer()] })));
+    expect(v.patch).toContainEqual({ op: 'add', path: '/spec/priorityClassName', value: 'batch' });
+  });
+
+  it('warns (not denies) when no node matches the selection and offers the resource', () => {
+    const e = withCluster(fed());
+    const a100 = e.validate(createRequest(pod({ containers: [gpuContainer()], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' }, tolerations: [gpuToleration()] })));
+    expect(a100.denials).toEqual([]);
+    expect(a100.warnings.map((w) => w.ruleId)).toContain('node-availability');
+    const l4 = e.validate(createRequest(pod({ containers: [gpuContainer()], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' }, tolerations: [gpuToleration()] })));
+    expect(l4.warnings.map((w) => w.ruleId)).not.toContain('node-availability');
+  });
+
+  it('judges a resource claim by its template device class when the cluster knows it', () => {
+    const cache = fed();
+    for (const [name, cls] of [['shared-gpu', 'gpu.nvidia.com'], ['nic', 'rdma.example.com']]) {
+      cache.claimTemplate('add', { metadata: { name, namespace: 'team' }, spec: { spec: { devices: { requests: [{ exactly: { deviceClassName: cls } }] } } } });
+    }
+    const e = withCluster(cache);
+    const spec = (template: string) => ({ containers: [{ name: 'c', image: 'x', resources: { claims: [{ name: 'g' }] } }], resourceClaims: [{ name: 'g', resourceClaimTemplateName: template }] });
+    const gpu = e.mutate(createRequest(pod(spec('shared-gpu'))));
+    expect(gpu.assumptions).toEqual([]);
+    expect(gpu.notes.length).toBeGreaterThan(0);
+    const nic = e.mutate(createRequest(pod(spec('nic'))));
+    expect(nic.notes).toEqual([]);
+  });
+});
+
+describe('pools discover', () => {
+  it('groups accelerator nodes into GpuPools with their common labels, taints and resources', () => {
+    const matcher = new AcceleratorMatcher(DEFAULT_ACCELERATOR_RESOURCES);
+    const found = discoverPools(fed().nodeMap.values(), matcher);
+    expect(found).toEqual([{
+      name: 'nvidia-l4',
+      nodeLabels: { 'cloud.google.com/gke-accelerator': 'nvidia-l4', 'cloud.google.com/gke-nodepool': 'l4-pool' },
+      taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
+      resources: ['nvidia.com/gpu'],
+      maxPerPod: 4,
+    }]);
+    expect(poolDocuments(found)[0]).toMatchObject({ apiVersion: 'gpu-admission.io/v1alpha1', kind: 'GpuPool', metadata: { name: 'nvidia-l4' } });
+  });
+
+  it('keeps separate groups apart and names them uniquely', () => {
+    const cache = fed();
+    cache.node('add', { metadata: { name: 'mig-1', labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB', 'nvidia.com/mig.strategy': 'mixed' } }, status: { allocatable: { 'nvidia.com/mig-1g.5gb': '7' } } });
+    const found = discoverPools(cache.nodeMap.values(), new AcceleratorMatcher(DEFAULT_ACCELERATOR_RESOURCES));
+    expect(found.map((p) => [p.name, p.resources])).toEqual([['nvidia-l4', ['nvidia.com/gpu']], ['nvidia-a100-sxm4-40gb', ['nvidia.com/mig-1g.5gb']]]);
+    expect(found.map((p) => p.taints)).toEqual([[{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }], []]);
+    expect(pools().length).toBeGreaterThan(0);
+  });
+});
