@@ -46,6 +46,7 @@ export function auditAnnotations(v: Verdict): Record<string, string> | undefined
   if (v.denials.length > 0) a['violations'] = ids(v.denials);
   if (v.warnings.length > 0) a['warnings'] = ids(v.warnings);
   if (v.recorded.length > 0) a['audit-violations'] = ids(v.recorded);
+  if (v.assumptions.length > 0) a['assumptions'] = clip(v.assumptions.join('; '));
   return a;
 }
 

@@ -66,7 +66,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       operation: r.operation, dryRun: r.dryRun === true, policy: verdict.policy?.name, decision: decisionOf(verdict, endpoint),
       rules: [...new Set([...verdict.denials, ...verdict.warnings, ...verdict.recorded].map((f) => f.ruleId))],
       mutations: [...new Set(verdict.notes.map((n) => n.mutator))],
-      skipped: verdict.skipped, durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      skipped: verdict.skipped, assumptions: verdict.assumptions.length > 0 ? verdict.assumptions : undefined, durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     }, 'review');
     return out;
   };
