@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, dumpYaml } from '@kubernetes/client-node';
 import { HELP } from './cli/help.js';
 import { ClusterCache, type NodeInfo } from './cluster/cache.js';
 import { discoverPools, poolDocuments } from './cluster/discover.js';
-import { findKubeConfig } from './cluster/informers.js';
+import { dumpYaml } from './util/yaml.js';
 import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from './workload/accelerators.js';
 import { generateCerts, pemChain, serviceNames } from './certs/generate.js';
 import { caBundlePatch, secretManifest } from './certs/manifests.js';
@@ -117,6 +116,8 @@ async function runCerts(args: string[]): Promise<number> {
 async function runPools(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { kubeconfig: { type: 'string' }, 'accelerator-resources': { type: 'string' } });
   if (values.help || positionals[0] !== 'discover') return help('pools');
+  const { findKubeConfig } = await import('./cluster/informers.js');
+  const { CoreV1Api } = await import('@kubernetes/client-node');
   const found = findKubeConfig(values.kubeconfig);
   if (!found) throw new Error('no cluster configuration: pass --kubeconfig, set $KUBECONFIG or run in a cluster');
   const core = found.kc.makeApiClient(CoreV1Api);

@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
 
 export interface CertBundle {
   caCert: string;
@@ -25,6 +24,8 @@ export function serviceNames(r: CertRequest): string[] {
 const isIp = (v: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.includes(':');
 
 export async function generateCerts(r: CertRequest): Promise<CertBundle> {
+  // Loaded on demand: a server given --cert/--key never needs it.
+  const { generate } = await import('selfsigned');
   const notBeforeDate = new Date(Date.now() - 5 * 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + (r.days ?? 365) * 86_400_000);
   const ca = await generate([{ name: 'commonName', value: `${r.service}-ca` }], {

@@ -1,4 +1,4 @@
-import { dumpYaml } from '@kubernetes/client-node';
+import { dumpYaml } from '../util/yaml.js';
 import type { CertBundle } from './generate.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type { PolicySet } from '../policy/types.js';
 import { ClusterCache } from './cache.js';
-import { findKubeConfig, startClusterView, type ClusterView } from './informers.js';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ClusterView } from './informers.js';
 
 export interface ClusterLink {
   cache?: ClusterCache;
@@ -17,11 +20,14 @@ export async function connectCluster(opts: { offline: boolean; kubeconfig?: stri
     logger.info({ event: 'cluster', mode: 'offline' }, 'offline (--offline): judging from policy files only');
     return { mode: 'offline', source: '--offline' };
   }
-  const found = findKubeConfig(opts.kubeconfig);
-  if (!found) {
+  if (!configExists(opts.kubeconfig)) {
     logger.info({ event: 'cluster', mode: 'offline' }, 'no in-cluster config or kubeconfig found: judging from policy files only');
     return { mode: 'offline', source: 'no configuration' };
   }
+  // client-node (and its ~90 MiB of generated API classes) is loaded only with a cluster to watch.
+  const { findKubeConfig, startClusterView } = await import('./informers.js');
+  const found = findKubeConfig(opts.kubeconfig);
+  if (!found) return { mode: 'offline', source: 'no configuration' };
   const cache = new ClusterCache();
   const view = await startClusterView(found.kc, cache, logger);
   logger.info({ event: 'cluster', mode: 'cluster', source: found.source, server: found.kc.getCurrentCluster()?.server }, 'watching the cluster');
@@ -47,4 +53,13 @@ export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1
       logger.warn({ event: 'namespace-read-failed', namespace: ns, err: (err as Error).message }, 'namespace not in cache and not readable: judging it without its labels');
     }
   };
+}
+
+/** Whether any cluster configuration is there to load (checked without loading client-node). */
+export function configExists(explicit?: string): boolean {
+  if (explicit) return true;
+  if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return true;
+  const env = process.env['KUBECONFIG'];
+  if (env?.split(':').some((f) => f && existsSync(f))) return true;
+  return existsSync(join(homedir(), '.kube', 'config'));
 }

@@ -33,8 +33,10 @@ export function mutatePod(a: PodAnalysis): PodMutation {
   const lifted = exemptIds(a);
   const active = MUTATORS.filter((m) => m.enabled(a.policy) && !isLifted(lifted, m.id));
   if (active.length === 0) return none;
-  // Clone only the spec: reviews carry managedFields and metadata we never touch.
-  const spec = structuredClone(a.target.spec);
+  // Mutators work copy-on-write on a shallow copy of the spec: they replace the arrays, maps and
+  // containers they change and share the rest (env, volumes, ...) with the request, which stays
+  // untouched. Only the top-level fields they replaced are handed to compare().
+  const spec: V1PodSpec = { ...a.target.spec };
   const notes: MutationNote[] = [];
   const warnings: Finding[] = [];
   for (const m of active) {
@@ -42,7 +44,18 @@ export function mutatePod(a: PodAnalysis): PodMutation {
     notes.push(...r.notes);
     warnings.push(...r.warnings);
   }
-  const ops = notes.length > 0 ? jsonpatch.compare(a.target.spec, spec) : [];
-  const patch = ops.map((op) => ({ ...op, path: a.target.pointer + op.path }));
+  const patch = notes.length > 0 ? diffSpec(a.target.spec, spec, a.target.pointer) : [];
   return { spec, patch, notes, warnings };
+}
+
+type Fields = Record<string, unknown>;
+
+/** JSON Patch between two specs that share all but the top-level fields a mutator replaced. */
+function diffSpec(before: V1PodSpec, after: V1PodSpec, pointer: string): PatchOperation[] {
+  const b = before as unknown as Fields;
+  const a = after as unknown as Fields;
+  const changed = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((k) => b[k] !== a[k]);
+  if (changed.length === 0) return [];
+  const pick = (o: Fields): Fields => Object.fromEntries(changed.filter((k) => Object.hasOwn(o, k)).map((k) => [k, o[k]]));
+  return jsonpatch.compare(pick(b), pick(a)).map((op) => ({ ...op, path: pointer + op.path }));
 }

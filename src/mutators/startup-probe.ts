@@ -1,4 +1,4 @@
-import type { V1PodSpec, V1Probe } from '@kubernetes/client-node';
+import type { V1Container, V1PodSpec, V1Probe } from '@kubernetes/client-node';
 import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
 import { formatSeconds } from '../util/duration.js';
 import { PROBE_DEFAULTS, probeBudget, probeHandler } from '../workload/probes.js';
@@ -22,6 +22,12 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
   const result: MutatorResult = { notes: [], warnings: [] };
   const min = a.policy.startupProbe.minBudgetSeconds;
   if (min === undefined || min === 0) return result;
+  // Copy on write: containers that change are replaced, the others stay shared with the request.
+  let containers: V1Container[] | undefined;
+  const replace = (index: number, c: V1Container): void => {
+    containers ??= [...(spec.containers ?? [])];
+    containers[index] = c;
+  };
   for (const ref of a.acc.acceleratorContainers) {
     const c = spec.containers?.[ref.index];
     if (!c) continue;
@@ -31,7 +37,7 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
       if (probeBudget(c.startupProbe) >= min) continue;
       const period = Math.max(1, c.startupProbe.periodSeconds ?? PROBE_DEFAULTS.periodSeconds);
       const threshold = Math.ceil((min - (c.startupProbe.initialDelaySeconds ?? 0)) / period);
-      c.startupProbe.failureThreshold = Math.max(1, threshold);
+      replace(ref.index, { ...c, startupProbe: { ...c.startupProbe, failureThreshold: Math.max(1, threshold) } });
       result.notes.push({ mutator: ID, path, description: `raise failureThreshold of "${name}" to ${threshold} (start-up budget ${formatSeconds(min)})` });
       continue;
     }
@@ -45,9 +51,10 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
       });
       continue;
     }
-    c.startupProbe = probe;
+    replace(ref.index, { ...c, startupProbe: probe });
     result.notes.push({ mutator: ID, path, description: `add startupProbe to "${name}" from its ${c.readinessProbe ? 'readiness' : 'liveness'} probe (budget ${formatSeconds(min)})` });
   }
+  if (containers) spec.containers = containers;
   return result;
 }
 

@@ -44,7 +44,9 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
     });
     return result;
   }
-  const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+  // Copy on write: the spec is a shallow copy whose arrays and maps are still the request's.
+  const tolerations = Array.isArray(spec.tolerations) ? [...spec.tolerations] : [];
+  const before = tolerations.length;
   for (const pool of pools) {
     for (const taint of pool.taints) {
       if (tolerations.some((t) => tolerates(t, taint))) continue;
@@ -52,16 +54,18 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
       result.notes.push({ mutator: ID, path: `${a.target.path}.tolerations`, description: `tolerate ${describeTaint(taint)} of pool ${pool.name}` });
     }
   }
-  if (tolerations.length > 0) spec.tolerations = tolerations;
+  if (tolerations.length > before) spec.tolerations = tolerations;
   const pool = pools[0];
   if (picked && pool && a.policy.mutations.defaultPoolNodeSelector) {
-    const selector = spec.nodeSelector && typeof spec.nodeSelector === 'object' ? spec.nodeSelector : {};
+    const selector: Record<string, string> = spec.nodeSelector && typeof spec.nodeSelector === 'object' ? { ...spec.nodeSelector } : {};
+    let added = false;
     for (const [key, value] of Object.entries(pool.nodeLabels)) {
       if (Object.hasOwn(selector, key)) continue;
       selector[key] = value;
+      added = true;
       result.notes.push({ mutator: ID, path: `${a.target.path}.nodeSelector`, description: `select pool ${pool.name} (${key}=${value})` });
     }
-    if (Object.keys(selector).length > 0) spec.nodeSelector = selector;
+    if (added) spec.nodeSelector = selector;
   }
   return result;
 }

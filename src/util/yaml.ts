@@ -1,4 +1,7 @@
-import { loadAllYaml } from '@kubernetes/client-node';
+// client-node's YAML module alone: the package index loads every generated API (~90 MiB of RSS).
+import { dumpYaml, loadAllYaml } from '@kubernetes/client-node/dist/yaml.js';
+
+export { dumpYaml };
 
 export interface YamlDocument {
   value: unknown;
