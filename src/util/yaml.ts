@@ -1,7 +1,13 @@
-// client-node's YAML module alone: the package index loads every generated API (~90 MiB of RSS).
-import { dumpYaml, loadAllYaml } from '@kubernetes/client-node/dist/yaml.js';
+// js-yaml directly, not client-node's loadAllYaml: that one maps known kinds onto client-node's
+// model classes, which silently drops every field the model does not know (a typo, a field newer
+// than the client) and turns timestamps into Dates. Manifests must be judged as written. The core
+// schema keeps YAML's types to JSON's (no timestamps, no binary), as the API server's decoder does.
+import { CORE_SCHEMA, dump, load } from 'js-yaml';
 
-export { dumpYaml };
+/** YAML for people: block style, no anchors, long strings kept on one line. */
+export function dumpYaml(value: unknown): string {
+  return dump(value, { noRefs: true, lineWidth: -1 });
+}
 
 export interface YamlDocument {
   value: unknown;
@@ -22,9 +28,8 @@ const SEPARATOR = /^---(\s|$)/;
 const CONTENT = /^\s*[^#\s]/;
 
 /**
- * Multi-document YAML via client-node's loadAllYaml, which throws on empty documents (a trailing
- * `---`): documents are split on their separators first and empty ones dropped. Errors carry the
- * line in the whole file.
+ * Multi-document YAML, split on `---` separators first so that each document knows its line and
+ * empty documents (a trailing `---`) are dropped. Errors carry the line in the whole file.
  */
 export function parseYamlDocuments(text: string): YamlDocument[] {
   const lines = text.split(/\r?\n/);
@@ -36,18 +41,16 @@ export function parseYamlDocuments(text: string): YamlDocument[] {
   const docs: YamlDocument[] = [];
   for (const chunk of chunks) {
     if (!chunk.lines.some((l) => CONTENT.test(l) && l.trim() !== '...')) continue;
-    let values: unknown[];
+    let value: unknown;
     try {
-      values = loadAllYaml(chunk.lines.join('\n'));
+      value = load(chunk.lines.join('\n'), { schema: CORE_SCHEMA });
     } catch (err) {
       const mark = (err as { mark?: { line?: number } }).mark;
       const line = mark?.line !== undefined ? chunk.start + mark.line + 1 : undefined;
       const reason = (err as { reason?: string }).reason ?? (err as Error).message.split('\n')[0];
       throw new YamlError(`${line !== undefined ? `line ${line}: ` : ''}${reason}`, line);
     }
-    for (const value of values) {
-      if (value !== null && value !== undefined) docs.push({ value, index: docs.length + 1, line: chunk.start + 1 });
-    }
+    if (value !== null && value !== undefined) docs.push({ value, index: docs.length + 1, line: chunk.start + 1 });
   }
   return docs;
 }

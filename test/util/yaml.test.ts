@@ -23,4 +23,9 @@ describe('multi-document YAML', () => {
   it('keeps a --- that is not at the start of a line inside values', () => {
     expect(parseYamlDocuments('a: "x --- y"\n').map((d) => d.value)).toEqual([{ a: 'x --- y' }]);
   });
+
+  it('keeps manifests as written: unknown fields stay, timestamps stay strings', () => {
+    const [pod] = parseYamlDocuments('apiVersion: v1\nkind: Pod\nmetadata: {name: x, creationTimestamp: 2024-01-01T00:00:00Z}\nspec:\n  containres: []\n  containers: [{name: c, resourcez: {}}]\n');
+    expect(pod?.value).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', creationTimestamp: '2024-01-01T00:00:00Z' }, spec: { containres: [], containers: [{ name: 'c', resourcez: {} }] } });
+  });
 });
