@@ -20,10 +20,13 @@ export interface AdmissionReviewResponse {
 
 const MAX_WARNING = 119;
 
-/** The API server drops warnings with control characters or over its size limit. */
+/**
+ * The API server drops warnings with control characters or over its size limit, and HTTP headers
+ * carry them as latin1: plain ASCII, the message first (it says what is wrong), the path after.
+ */
 export function warningText(f: Finding): string {
-  const text = `[${f.ruleId}] ${f.path}: ${f.message}`.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-  return text.length <= MAX_WARNING ? text : `${text.slice(0, MAX_WARNING - 1)}…`;
+  const text = `[${f.ruleId}] ${f.message} (${f.path})`.replace(/[^\u0020-\u007e]+/g, ' ');
+  return text.length <= MAX_WARNING ? text : `${text.slice(0, MAX_WARNING - 3)}...`;
 }
 
 export function denialMessage(v: Verdict, req: AdmissionRequest): string {
@@ -35,7 +38,7 @@ export function denialMessage(v: Verdict, req: AdmissionRequest): string {
 }
 
 function clip(text: string, max = 2000): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }
 
 export function auditAnnotations(v: Verdict): Record<string, string> | undefined {

@@ -59,6 +59,7 @@ export async function startClusterView(kc: KubeConfig, cache: ClusterCache, logg
     // The informer stops on errors; restart it after a pause. The cache keeps serving meanwhile.
     informer.on('error', (err: unknown) => {
       failedSinceStart = true;
+      if (stopped) return; // stop() aborts the watches: not a failure
       logger.warn({ event: 'cluster-watch-error', resource: name, err: (err as Error)?.message ?? String(err) }, `watch of ${name} failed; retrying, reviews use the cache`);
       if (!stopped) setTimeout(() => void run(), 5000).unref();
     });

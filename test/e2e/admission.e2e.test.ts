@@ -1,0 +1,314 @@
+/**
+ * gpu-admission in front of a real kube-apiserver (v1.20.2 from ../shared/envtest): what clients get
+ * back and what the API server stores, after its own defaulting, validation and Priority plugin.
+ */
+import type { V1Container, V1Pod, V1PodSpec, V1Toleration } from '@kubernetes/client-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ASSETS,
+  type Cluster,
+  refusal,
+  SKIP_MESSAGE,
+  startCluster,
+  VALIDATING_WEBHOOK,
+  WEBHOOK_NAMESPACE,
+  warningTexts,
+} from './cluster.js';
+
+const NAMESPACES = ['inference', 'training', 'notebooks', 'research', 'default', 'gpu-operator', WEBHOOK_NAMESPACE];
+const PRIORITY_CLASSES = { 'inference-critical': 1_000_000, 'training-batch': 100_000, 'notebook-interactive': 10_000, research: 1_000 };
+
+/** What kube-apiserver's DefaultTolerationSeconds plugin gives every Pod. */
+const DEFAULT_TOLERATIONS: V1Toleration[] = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+];
+const GPU_TOLERATION: V1Toleration = { key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' };
+const DENIED = `admission webhook "${VALIDATING_WEBHOOK}" denied the request: `;
+
+/** A model server as a careful user writes it: one GPU, memory limit, CPU request, readiness probe. */
+function server(overrides: Partial<V1Container> = {}, limits: Record<string, string> = { 'nvidia.com/gpu': '1', memory: '4Gi' }): V1Container {
+  return {
+    name: 'server',
+    image: 'vllm/vllm-openai:v0.10.0',
+    ports: [{ containerPort: 8000 }],
+    resources: { limits, requests: { cpu: '2' } },
+    readinessProbe: { httpGet: { path: '/health', port: 8000 } },
+    ...overrides,
+  };
+}
+
+const pod = (name: string, spec: Partial<V1PodSpec> = {}): V1Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels: { app: name } },
+  spec: { containers: [server()], ...spec },
+});
+
+if (!ASSETS) {
+  // Printed once, so `npm run test:e2e` without the binaries says what to do instead of passing silently.
+  console.warn(`\n${SKIP_MESSAGE}\n`);
+  describe.skip('gpu-admission end-to-end (KUBEBUILDER_ASSETS is not set)', () => {
+    it(SKIP_MESSAGE, () => undefined);
+  });
+}
+
+describe.skipIf(!ASSETS)('gpu-admission in front of kube-apiserver', () => {
+  let c: Cluster;
+  const started = Date.now();
+
+  beforeAll(async () => {
+    c = await startCluster({ verbose: true });
+    for (const name of NAMESPACES) await c.ensureNamespace(name);
+    for (const [name, value] of Object.entries(PRIORITY_CLASSES)) {
+      await c.scheduling.createPriorityClass({ body: { metadata: { name }, value, description: `e2e ${name}` } });
+    }
+  });
+
+  afterAll(async () => {
+    await c?.stop();
+    process.stderr.write(`[e2e] suite finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  });
+
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
+    });
+  });
+
+  const create = (namespace: string, body: V1Pod): Promise<V1Pod> => c.core.createNamespacedPod({ namespace, body });
+  const read = (namespace: string, name: string): Promise<V1Pod> => c.core.readNamespacedPod({ namespace, name });
+  async function expectAbsent(namespace: string, name: string): Promise<void> {
+    const r = await refusal(read(namespace, name));
+    expect(r.code).toBe(404);
+  }
+  /** Denied by our validating webhook: HTTP 403 and the API server's wording around our message. */
+  async function expectDenied(call: Promise<unknown>, subject: string): Promise<string> {
+    const r = await refusal(call);
+    expect(r, r.message).toMatchObject({ code: 403, reason: 'Forbidden' });
+    expect(r.message.startsWith(`${DENIED}${subject} violates NamespacePolicy "`)).toBe(true);
+    return r.message;
+  }
+
+  it('has the namespaces (labelled kubernetes.io/metadata.name), PriorityClasses and webhooks registered by URL', async () => {
+    for (const name of NAMESPACES) {
+      const ns = await c.core.readNamespace({ name });
+      // Set by kube-apiserver from 1.21 on, by the harness on v1.20: the webhooks select on it.
+      expect(ns.metadata?.labels?.['kubernetes.io/metadata.name']).toBe(name);
+    }
+    for (const [name, value] of Object.entries(PRIORITY_CLASSES)) {
+      const pc = await c.scheduling.readPriorityClass({ name });
+      expect(pc.value).toBe(value);
+    }
+    const mutating = await c.admission.readMutatingWebhookConfiguration({ name: 'gpu-admission' });
+    expect(mutating.webhooks?.[0]?.clientConfig.url).toBe(`${c.webhookUrl}/mutate`);
+  });
+
+  it('stores a correct GPU Pod in inference with the pool toleration, node selector, startupProbe, grace period and priority', async () => {
+    const created = await create('inference', pod('vllm-l4'));
+    const stored = await read('inference', 'vllm-l4');
+    expect(stored.spec).toEqual(created.spec);
+    const spec = stored.spec as V1PodSpec;
+    // Appended after the API server's defaults, never replacing them.
+    expect(spec.tolerations).toEqual([...DEFAULT_TOLERATIONS, GPU_TOLERATION]);
+    expect(spec.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    const container = spec.containers[0] as V1Container;
+    const handler = { httpGet: { path: '/health', port: 8000, scheme: 'HTTP' } };
+    // 900 s budget of realtime-inference = 90 x 10 s; the API server defaulted the rest.
+    expect(container.startupProbe).toEqual({ ...handler, failureThreshold: 90, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1 });
+    expect(container.readinessProbe).toEqual({ ...handler, failureThreshold: 3, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1 });
+    expect(container.resources).toEqual({ limits: { 'nvidia.com/gpu': '1', memory: '4Gi' }, requests: { 'nvidia.com/gpu': '1', memory: '4Gi', cpu: '2' } });
+    expect(spec.terminationGracePeriodSeconds).toBe(120);
+    // The Priority plugin re-ran after our patch: priority resolved from the class, no conflict.
+    expect(spec.priorityClassName).toBe('inference-critical');
+    expect(spec.priority).toBe(1_000_000);
+    expect(spec.preemptionPolicy).toBe('PreemptLowerPriority');
+  });
+
+  it('keeps what the user set when it satisfies the policy, and allows label UPDATEs of admitted Pods', async () => {
+    const created = await create('inference', pod('vllm-a100', {
+      nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' },
+      terminationGracePeriodSeconds: 300,
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      containers: [server({ startupProbe: { httpGet: { path: '/health', port: 8000 }, periodSeconds: 20, failureThreshold: 60 } })],
+    }));
+    const spec = created.spec as V1PodSpec;
+    expect(spec.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' });
+    expect(spec.terminationGracePeriodSeconds).toBe(300);
+    // The user's toleration already covers the pool's taint: nothing appended.
+    expect(spec.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, ...DEFAULT_TOLERATIONS]);
+    expect(spec.containers[0]?.startupProbe).toMatchObject({ periodSeconds: 20, failureThreshold: 60 });
+    expect(spec.priority).toBe(1_000_000);
+
+    const labelled = { ...created, metadata: { ...created.metadata, labels: { ...created.metadata?.labels, tier: 'gold' } } };
+    const updated = await c.core.replaceNamespacedPod({ namespace: 'inference', name: 'vllm-a100', body: labelled });
+    expect(updated.metadata?.labels?.['tier']).toBe('gold');
+    expect(updated.spec).toEqual(spec);
+  });
+
+  describe('denies each rule violation with our message', () => {
+    const cases: Array<{ rule: string; namespace: string; name: string; spec: Partial<V1PodSpec>; policy: string; path: string }> = [
+      {
+        rule: 'accelerator-allowed', namespace: 'default', name: 'gpu-in-default', policy: 'strict-default',
+        spec: {}, path: 'spec.containers[0].resources.limits[nvidia.com/gpu]',
+      },
+      {
+        rule: 'accelerator-limits', namespace: 'inference', name: 'zero-gpus', policy: 'realtime-inference',
+        spec: { containers: [server({}, { 'nvidia.com/gpu': '0', memory: '4Gi' })] },
+        path: 'spec.containers[0].resources.limits[nvidia.com/gpu]',
+      },
+      {
+        rule: 'accelerator-quantity', namespace: 'inference', name: 'nine-gpus', policy: 'realtime-inference',
+        spec: { containers: [server({}, { 'nvidia.com/gpu': '9', memory: '4Gi' })] },
+        path: 'spec.containers[0].resources.limits[nvidia.com/gpu]',
+      },
+      {
+        rule: 'node-selection', namespace: 'inference', name: 'l4-and-a100', policy: 'realtime-inference',
+        spec: {
+          nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' },
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-a100-80gb'] }] }] } } },
+        },
+        path: 'spec.nodeSelector[cloud.google.com/gke-accelerator]',
+      },
+      {
+        rule: 'pool-selection', namespace: 'training', name: 'mig-on-a100-80gb', policy: 'training',
+        spec: { nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' }, containers: [server({}, { 'nvidia.com/mig-1g.5gb': '1', memory: '4Gi' })] },
+        path: 'spec.nodeSelector[cloud.google.com/gke-accelerator]',
+      },
+      {
+        rule: 'gpu-squatting', namespace: 'inference', name: 'cpu-squatter', policy: 'realtime-inference',
+        spec: { tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }], containers: [{ name: 'web', image: 'nginx', resources: { limits: { cpu: '1', memory: '1Gi' } } }] },
+        path: 'spec.tolerations[0]',
+      },
+      {
+        rule: 'container-resources', namespace: 'inference', name: 'no-memory-limit', policy: 'realtime-inference',
+        spec: { containers: [server({}, { 'nvidia.com/gpu': '1' })] },
+        path: 'spec.containers[0].resources.limits.memory',
+      },
+      {
+        rule: 'priority-class', namespace: 'training', name: 'system-critical', policy: 'training',
+        spec: { priorityClassName: 'system-node-critical' },
+        path: 'spec.priorityClassName',
+      },
+    ];
+
+    it.each(cases)('$rule: $name in $namespace', async ({ rule, namespace, name, spec, policy, path }) => {
+      const message = await expectDenied(create(namespace, pod(name, spec)), `Pod ${namespace}/${name}`);
+      expect(message).toContain(`violates NamespacePolicy "${policy}" (mode enforce, `);
+      expect(message).toContain(`\n(1) [${rule}] ${path}: `);
+      expect(message).toMatch(/\. Fix: .+\.$/);
+      await expectAbsent(namespace, name);
+    });
+
+    // Kubernetes validates extended resources itself, after the mutating and before the validating
+    // webhooks: these never reach our accelerator-limits rule, and the client sees the API server's text.
+    it.each<{ name: string; limits: Record<string, string>; requests: Record<string, string>; text: string }>([
+      { name: 'half-gpu', limits: { 'nvidia.com/gpu': '500m', memory: '4Gi' }, requests: { cpu: '2' }, text: 'must be an integer' },
+      { name: 'request-ne-limit', limits: { 'nvidia.com/gpu': '2', memory: '4Gi' }, requests: { cpu: '2', 'nvidia.com/gpu': '1' }, text: 'must be equal to nvidia.com/gpu limit' },
+      { name: 'request-no-limit', limits: { memory: '4Gi' }, requests: { cpu: '2', 'nvidia.com/gpu': '1' }, text: 'Limit must be set for non overcommitable resources' },
+    ])('$name is refused by the API server\'s own validation first', async ({ name, limits, requests, text }) => {
+      const r = await refusal(create('inference', pod(name, { containers: [server({ resources: { limits, requests } })] })));
+      expect(r.code).toBe(422);
+      expect(r.message).toContain(text);
+      expect(r.message).not.toContain(VALIDATING_WEBHOOK);
+    });
+  });
+
+  it('returns warn-mode findings to the client as Warning headers (notebooks, 2 GPUs)', async () => {
+    const res = await c.core.createNamespacedPodWithHttpInfo({ namespace: 'notebooks', body: pod('nb-two-gpus', { containers: [server({}, { 'nvidia.com/gpu': '2', memory: '8Gi' })] }) });
+    expect(res.httpStatusCode).toBe(201);
+    const warnings = warningTexts(res.headers['warning']);
+    expect(warnings.some((w) => w.startsWith('[accelerator-quantity] the Pod requests 2 nvidia.com/gpu in total, more than the 1 per Pod'))).toBe(true);
+    for (const w of warnings) {
+      expect(w.length).toBeLessThan(120);
+      expect(w).toMatch(/^[\x20-\x7e]+$/);
+    }
+    const stored = await read('notebooks', 'nb-two-gpus');
+    expect(stored.spec?.priorityClassName).toBe('notebook-interactive');
+    expect(stored.spec?.priority).toBe(10_000);
+    expect(stored.spec?.terminationGracePeriodSeconds).toBe(60);
+  });
+
+  it('dryRun=All returns the mutated object and stores nothing', async () => {
+    const dry = await c.core.createNamespacedPod({ namespace: 'inference', body: pod('dry-run'), dryRun: 'All' });
+    expect(dry.spec?.tolerations).toEqual([...DEFAULT_TOLERATIONS, GPU_TOLERATION]);
+    expect(dry.spec?.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(dry.spec?.containers[0]?.startupProbe).toMatchObject({ failureThreshold: 90, periodSeconds: 10 });
+    expect(dry.spec?.terminationGracePeriodSeconds).toBe(120);
+    expect(dry.spec?.priority).toBe(1_000_000);
+    await expectAbsent('inference', 'dry-run');
+    // Denials are the same with dryRun.
+    await expectDenied(c.core.createNamespacedPod({ namespace: 'default', body: pod('dry-run-default'), dryRun: 'All' }), 'Pod default/dry-run-default');
+  });
+
+  it('denies a Deployment whose Pod template asks for 9 GPUs, naming the template path', async () => {
+    const body = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'trainer-9' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'trainer-9' } },
+        template: { metadata: { labels: { app: 'trainer-9' } }, spec: { containers: [{ name: 'train', image: 'pytorch/pytorch', resources: { limits: { 'nvidia.com/gpu': '9', memory: '64Gi' } } }] } },
+      },
+    };
+    const message = await expectDenied(c.apps.createNamespacedDeployment({ namespace: 'training', body }), 'Deployment training/trainer-9');
+    expect(message).toContain('[accelerator-quantity] spec.template.spec.containers[0].resources.limits[nvidia.com/gpu]: ');
+    const r = await refusal(c.apps.readNamespacedDeployment({ namespace: 'training', name: 'trainer-9' }));
+    expect(r.code).toBe(404);
+  });
+
+  it('denies a Job with GPUs in a namespace that allows none, and admits a correct Deployment untouched', async () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'cuda-job' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'cuda', image: 'nvidia/cuda', resources: { limits: { 'nvidia.com/gpu': '1' } } }] } } },
+    };
+    const message = await expectDenied(c.batch.createNamespacedJob({ namespace: 'default', body: job }), 'Job default/cuda-job');
+    expect(message).toContain('[accelerator-allowed] spec.template.spec.containers[0]');
+
+    const template = { metadata: { labels: { app: 'vllm' } }, spec: { containers: [server()] } };
+    const deployment = await c.apps.createNamespacedDeployment({
+      namespace: 'inference',
+      body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'vllm' }, spec: { replicas: 2, selector: { matchLabels: { app: 'vllm' } }, template } },
+    });
+    // Templates are not mutated: the Pods are, when the ReplicaSet creates them.
+    expect(deployment.spec?.template.spec?.tolerations).toBeUndefined();
+    expect(deployment.spec?.template.spec?.priorityClassName).toBeUndefined();
+  });
+
+  it('lets a Pod in the exempt namespace gpu-operator through untouched', async () => {
+    const created = await create('gpu-operator', pod('device-plugin', { tolerations: [{ operator: 'Exists' }] }));
+    const spec = (await read('gpu-operator', 'device-plugin')).spec as V1PodSpec;
+    expect(spec).toEqual(created.spec);
+    expect(spec.tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(spec.nodeSelector).toBeUndefined();
+    expect(spec.priorityClassName).toBeUndefined();
+    expect(spec.priority).toBe(0);
+    expect(spec.terminationGracePeriodSeconds).toBe(30);
+    expect(spec.containers[0]?.startupProbe).toBeUndefined();
+    // Exempt by policy, not by selector: the webhook saw it and skipped it.
+    const seen = await c.reviewsOf('gpu-operator', 'device-plugin', 2);
+    expect(seen.map((r) => `${String(r['endpoint'])}:${String(r['decision'])}`).sort()).toEqual(['mutate:skipped', 'validate:skipped']);
+  });
+
+  it('never sees its own namespace gpu-admission: a GPU Pod strict-default would deny is stored unchanged', async () => {
+    const body = pod('own-namespace', { containers: [{ name: 'c', image: 'busybox', resources: { limits: { 'nvidia.com/gpu': '1' } } }] });
+    const created = await create(WEBHOOK_NAMESPACE, body);
+    const spec = created.spec as V1PodSpec;
+    expect(spec.tolerations).toEqual(DEFAULT_TOLERATIONS);
+    expect(spec.nodeSelector).toBeUndefined();
+    expect(spec.priority).toBe(0);
+    expect(spec.terminationGracePeriodSeconds).toBe(30);
+    expect(c.webhookReviews().filter((r) => r['namespace'] === WEBHOOK_NAMESPACE)).toEqual([]);
+  });
+
+  it('keeps a PriorityClass the user chose when the namespace allows it (research)', async () => {
+    const created = await create('research', pod('sweep', { priorityClassName: 'research' }));
+    expect(created.spec?.priorityClassName).toBe('research');
+    expect(created.spec?.priority).toBe(1_000);
+    expect(created.spec?.terminationGracePeriodSeconds).toBe(300);
+    expect(created.spec?.tolerations).toEqual([...DEFAULT_TOLERATIONS, GPU_TOLERATION]);
+  });
+});
