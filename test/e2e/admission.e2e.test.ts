@@ -311,4 +311,45 @@ describe.skipIf(!ASSETS)('gpu-admission in front of kube-apiserver', () => {
     expect(created.spec?.terminationGracePeriodSeconds).toBe(300);
     expect(created.spec?.tolerations).toEqual([...DEFAULT_TOLERATIONS, GPU_TOLERATION]);
   });
+
+  describe('cluster awareness (informers)', () => {
+    const until = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+      const end = Date.now() + 15_000;
+      while (!(await check())) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const stored = async (ns: string, name: string): Promise<V1PodSpec> => (await create(ns, pod(name))).spec as V1PodSpec;
+
+    it('governs a namespace by its live labels and follows a label change', async () => {
+      const ns = await c.ensureNamespace('ml-team');
+      await c.core.patchNamespace({ name: 'ml-team', body: [{ op: 'add', path: '/metadata/labels/gpu-admission.io~1profile', value: 'training' }] });
+      expect(ns.metadata?.name).toBe('ml-team');
+      // The namespace was created just now: the first review may come before the watch event, and
+      // is then judged after a fresh read.
+      await until('the training policy in ml-team', async () => {
+        const spec = await stored('ml-team', `t-${Date.now()}`);
+        return spec.terminationGracePeriodSeconds === 600 && spec.priorityClassName === 'training-batch';
+      });
+      await c.core.patchNamespace({ name: 'ml-team', body: [{ op: 'replace', path: '/metadata/labels/gpu-admission.io~1profile', value: 'notebook' }] });
+      await until('the notebooks policy in ml-team', async () => (await stored('ml-team', `n-${Date.now()}`)).terminationGracePeriodSeconds === 60);
+    });
+
+    it('never injects a default PriorityClass that does not exist: the Pod is created with a warning', async () => {
+      await c.scheduling.deletePriorityClass({ name: 'training-batch' });
+      try {
+        let warnings: string[] = [];
+        await until('the webhook to see the class gone', async () => {
+          const res = await c.core.createNamespacedPodWithHttpInfo({ namespace: 'training', body: pod(`no-class-${Date.now()}`) });
+          warnings = warningTexts(res.headers['warning']);
+          return res.data.spec?.priorityClassName === undefined;
+        });
+        expect(warnings.some((w) => w.includes('default PriorityClass training-batch does not exist'))).toBe(true);
+      } finally {
+        await c.scheduling.createPriorityClass({ body: { metadata: { name: 'training-batch' }, value: PRIORITY_CLASSES['training-batch'] } });
+      }
+      await until('the class back', async () => (await stored('training', `class-back-${Date.now()}`)).priorityClassName === 'training-batch');
+    });
+  });
 });
