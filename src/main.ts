@@ -113,6 +113,22 @@ async function runCerts(args: string[]): Promise<number> {
   return 0;
 }
 
+async function runAudit(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    policies: { type: 'string', default: 'policies' }, namespace: { type: 'string', default: 'default' },
+    output: { type: 'string', short: 'o', default: 'table' }, 'fail-on': { type: 'string', default: 'deny' },
+    'accelerator-resources': { type: 'string' },
+  });
+  if (values.help) return help('audit');
+  const failOn = values['fail-on'];
+  if (failOn !== 'deny' && failOn !== 'warn') throw new UsageError(`--fail-on must be deny or warn, got "${failOn}"`);
+  const { auditManifests } = await import('./audit/command.js');
+  return auditManifests({
+    paths: positionals, policies: values.policies as string, namespace: values.namespace as string, output: values.output as string,
+    failOn, acceleratorResources: list(values['accelerator-resources']), version: version(), stdout: process.stdout, stderr: process.stderr,
+  });
+}
+
 async function runPools(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { kubeconfig: { type: 'string' }, 'accelerator-resources': { type: 'string' } });
   if (values.help || positionals[0] !== 'discover') return help('pools');
@@ -158,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'policy': return runPolicy(rest);
     case 'certs': return runCerts(rest);
     case 'pools': return runPools(rest);
+    case 'audit': return runAudit(rest);
     case '--version': case 'version': console.log(version()); return 0;
     case undefined: case '--help': case '-h': case 'help': return help('main');
     default: throw new UsageError(`unknown command "${command}"`);
@@ -167,8 +184,8 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      console.error(`gpu-admission: ${err.message}\nRun 'gpu-admission --help' for usage.`);
+    if (err instanceof UsageError || isBadInput(err)) {
+      console.error(`gpu-admission: ${(err as Error).message}${err instanceof UsageError ? "\nRun 'gpu-admission --help' for usage." : ''}`);
       process.exitCode = 2;
     } else {
       console.error(`gpu-admission: ${(err as Error).message}`);
@@ -176,3 +193,8 @@ main(process.argv.slice(2)).then(
     }
   },
 );
+
+/** Input the user must fix (exit 2): unreadable manifests, invalid policies. */
+function isBadInput(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'InputError' || err.name === 'PolicyError');
+}

@@ -80,7 +80,7 @@ export function auditObject(engine: Engine, src: SourceObject, defaultNamespace:
   const namespace = str(meta.namespace) || defaultNamespace;
   const base: AuditResult = {
     file: src.file, line: src.line, document: src.index, apiVersion, kind, namespace,
-    name: str(meta.name) || str(meta.generateName), verdict: 'skipped',
+    name: str(meta.name) || str(meta.generateName), policy: undefined, mode: undefined, verdict: 'skipped',
     violations: [], warnings: [], recorded: [], mutations: [], patch: [], diff: [], assumptions: [],
   };
   const req: EngineRequest = { kind: { group: groupOf(apiVersion), kind }, operation: 'CREATE', namespace, name: base.name, object: o };

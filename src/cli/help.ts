@@ -5,6 +5,7 @@ Usage: gpu-admission <command> [flags]
 
 Commands:
   serve              run the HTTPS admission webhook (POST /mutate, POST /validate)
+  audit              dry-run the policies over manifests (files, directories, stdin)
   policy validate    check a policy directory and print what it defines
   policy schema      print (or write) the JSON Schema of the policy files
   certs              generate a CA and a serving certificate for the webhook Service
@@ -40,6 +41,28 @@ Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
   policy: `Usage:
   gpu-admission policy validate [--policies <dir>]   exit 0 valid, 2 invalid (every problem printed)
   gpu-admission policy schema [--out <file>]         the JSON Schema (policies/schema.json)`,
+  audit: `Usage: gpu-admission audit [paths... | -] [--policies policies] [--namespace default]
+                          [-o table|json|yaml|junit|sarif|policyreport] [--fail-on deny|warn]
+
+Runs the webhook's engine over manifests, as the API server would call it on create: mutation
+first, then validation of the mutated object. Reads files, directories (recursively: *.yaml,
+*.yml, *.json) and stdin ('-' or no path), so 'helm template ... | gpu-admission audit' works.
+Multi-document YAML and List objects are read; objects without a namespace use --namespace.
+Namespace and ResourceClaimTemplate objects in the input inform the audit as a cluster would.
+
+For every Pod and Pod-template object: the governing policy, each violation (rule, path, message,
+fix), each warning, and the mutations the webhook would apply (a readable diff; the JSON Patch in
+json/yaml output).
+
+Output formats:
+  table         for people, grouped by file (colour on a terminal; NO_COLOR turns it off)
+  json, yaml    the AuditReport: {apiVersion, kind, policies, summary, results[]}
+  junit         one test case per object
+  sarif         SARIF 2.1.0 with file and line, for code-scanning UIs
+  policyreport  wgpolicyk8s.io/v1alpha2 PolicyReport documents, one per namespace
+
+Exit codes: 0 nothing denied; 1 something would be denied (or warned, with --fail-on warn);
+2 bad input (unparseable YAML with file and line, unknown flag, invalid policies).`,
   pools: `Usage: gpu-admission pools discover [--kubeconfig <file>] [--accelerator-resources <list>]
 
 Lists the cluster's nodes and prints one GpuPool document per group of accelerator nodes that share

@@ -1,0 +1,46 @@
+import { loadPolicyDir } from '../policy/load.js';
+import { engineFor } from '../policy/store.js';
+import { FORMATS, type Format, render, type AuditReport } from './formats.js';
+import { InputError, readInputs } from './input.js';
+import { audit, contextOf, summarize, type AuditResult } from './run.js';
+
+export interface AuditCommandOptions {
+  paths: string[];
+  policies: string;
+  namespace: string;
+  output: string;
+  failOn: 'deny' | 'warn';
+  acceleratorResources: string[];
+  version: string;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+export function checkFormat(output: string): Format {
+  if (!(FORMATS as readonly string[]).includes(output)) throw new InputError(`unknown output format "${output}": use one of ${FORMATS.join(', ')}`);
+  return output as Format;
+}
+
+/** Exit code: 0 nothing denied, 1 something would be denied (or warned, with --fail-on warn). */
+export function exitCode(results: AuditResult[], failOn: 'deny' | 'warn'): number {
+  const failing = results.some((r) => r.verdict === 'denied' || (failOn === 'warn' && r.verdict === 'warned'));
+  return failing ? 1 : 0;
+}
+
+/** `gpu-admission audit <paths…|->`: the webhook's engine over manifests. Bad input throws (exit 2). */
+export async function auditManifests(o: AuditCommandOptions): Promise<number> {
+  const format = checkFormat(o.output);
+  const set = await loadPolicyDir(o.policies);
+  const objects = await readInputs(o.paths);
+  const cluster = contextOf(objects);
+  const engine = engineFor(set, o.acceleratorResources, cluster);
+  const progress = o.stderr.isTTY && objects.length > 1000
+    ? (done: number, total: number): void => void o.stderr.write(`\raudited ${done}/${total} objects`)
+    : undefined;
+  const results = audit(engine, objects, { namespace: o.namespace, onProgress: progress });
+  if (progress) o.stderr.write(`\raudited ${results.length}/${results.length} objects\n`);
+  const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, summary: summarize(results), results };
+  const color = format === 'table' && o.stdout.isTTY === true && !process.env['NO_COLOR'];
+  o.stdout.write(render(format, report, { color, version: o.version, now: new Date() }));
+  return exitCode(results, o.failOn);
+}

@@ -1,0 +1,163 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { applyLikeApiServer } from '../../src/admission/patch.js';
+import { render, type AuditReport, type Format, FORMATS } from '../../src/audit/formats.js';
+import { readInputs, parseManifests } from '../../src/audit/input.js';
+import { audit, contextOf, isWorkload, summarize } from '../../src/audit/run.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { loadPolicyDir } from '../../src/policy/load.js';
+import { engineFor } from '../../src/policy/store.js';
+import { parseYamlDocuments } from '../../src/util/yaml.js';
+import { POLICIES_DIR, PUBLIC_DIR } from '../support/app.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const EXPECTED = new URL('./expected/', import.meta.url).pathname;
+const BROKEN = relative(ROOT, new URL('./fixtures/broken.yaml', import.meta.url).pathname);
+const CORPUS = relative(ROOT, PUBLIC_DIR).replace(/\/$/, '');
+const NOW = new Date('2026-01-01T00:00:00Z');
+const run = promisify(execFile);
+
+async function reportFor(paths: string[], namespace = 'research'): Promise<AuditReport> {
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    const objects = await readInputs(paths);
+    const engine = engineFor(await loadPolicyDir('policies'), [], contextOf(objects));
+    const results = audit(engine, objects, { namespace });
+    return { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: 'policies', summary: summarize(results), results };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+function golden(name: string, text: string): void {
+  const file = join(EXPECTED, name);
+  if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) {
+    if (process.env['CI']) throw new Error(`golden file ${name} is missing`);
+    writeFileSync(file, text);
+  }
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const main = join(ROOT, 'dist/main.js');
+  if (!existsSync(main)) await run('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [main, 'audit', ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input ?? '');
+  });
+}
+
+describe.each([['corpus', [CORPUS]], ['broken', [BROKEN]]])('golden audit output: %s', (name, paths) => {
+  let report: AuditReport;
+  beforeAll(async () => {
+    report = await reportFor(paths);
+  });
+  it.each(FORMATS)('%s', (format) => {
+    const ext = { table: 'txt', json: 'json', yaml: 'yaml', junit: 'xml', sarif: 'sarif.json', policyreport: 'policyreport.yaml' }[format as Format];
+    golden(`${name}.${ext}`, render(format as Format, report, { color: false, version: '0.1.0', now: NOW }));
+  });
+});
+
+describe('the broken variants', () => {
+  it('each is judged as documented, at the path of the field', async () => {
+    const r = await reportFor([BROKEN]);
+    const by = Object.fromEntries(r.results.map((x) => [x.name, x]));
+    expect(by['vllm-dropped-limit']?.violations.map((f) => [f.ruleId, f.path])).toEqual([['gpu-squatting', 'spec.template.spec.nodeSelector[cloud.google.com/gke-accelerator]']]);
+    expect(by['finetune-contradiction']?.violations.map((f) => f.ruleId)).toEqual(['node-selection']);
+    expect(by['mig-on-a100']?.violations.map((f) => [f.ruleId, f.path])).toEqual([['pool-selection', 'spec.pytorchReplicaSpecs.Worker.template.spec.nodeSelector[cloud.google.com/gke-accelerator]']]);
+    expect(by['half-a-gpu']?.violations.map((f) => f.ruleId)).toEqual(['accelerator-limits']);
+    expect(by['cpu-squatter']?.violations.map((f) => [f.ruleId, f.path])).toEqual([['gpu-squatting', 'spec.tolerations[0]']]);
+    expect(by['lws-no-tolerations']?.verdict).toBe('warned');
+    expect(by['escalation']?.violations.map((f) => f.ruleId)).toEqual(['priority-class']);
+    expect(r.results.map((x) => x.kind)).not.toContain('ConfigMap');
+  });
+});
+
+describe('audit and webhook agree', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = engineFor(await loadPolicyDir(POLICIES_DIR));
+  });
+  it('gives the same verdicts and patches as the webhook for every corpus object', async () => {
+    const objects = await readInputs([PUBLIC_DIR]);
+    const results = audit(engine, objects, { namespace: 'research' });
+    expect(results.length).toBeGreaterThan(25);
+    const workloads = objects.filter(isWorkload);
+    expect(workloads.length).toBe(results.length);
+    results.forEach((r, i) => {
+      const src = workloads[i]!;
+      expect([src.file, src.line]).toEqual([r.file, r.line]);
+      const group = r.apiVersion.includes('/') ? r.apiVersion.split('/')[0]! : '';
+      const req = { kind: { group, kind: r.kind }, operation: 'CREATE' as const, namespace: r.namespace, name: r.name, object: src.object };
+      const m = engine.mutate(req);
+      expect(r.patch).toEqual(m.patch);
+      const v = engine.validate({ ...req, object: m.patch.length ? applyLikeApiServer(src.object, m.patch) : src.object });
+      expect(r.violations.map((f) => f.ruleId)).toEqual(v.denials.map((f) => f.ruleId));
+    });
+  });
+});
+
+describe('input', () => {
+  it('reads List objects, skips empty documents and names file and line of a syntax error', () => {
+    expect(parseManifests('x.yaml', '---\napiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Pod, metadata: {name: a}}]\n---\n').map((o) => o.object['kind'])).toEqual(['Pod']);
+    expect(() => parseManifests('bad.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: [\n')).toThrow(/^bad\.yaml: line \d+: /);
+    expect(() => parseManifests('bad.yaml', '- a\n- b\n')).toThrow(/bad\.yaml:1: document 1 is not a Kubernetes object/);
+  });
+
+  it('a Namespace in the input gives its labels to label-selected policies', async () => {
+    const text = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: ml, labels: {gpu-admission.io/profile: training}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec: {containers: [{name: c, image: x, resources: {limits: {nvidia.com/gpu: "1", memory: 1Gi}}}]}\n';
+    const objects = parseManifests('ns.yaml', text);
+    const results = audit(engineFor(await loadPolicyDir(POLICIES_DIR), [], contextOf(objects)), objects, { namespace: 'default' });
+    expect(results[0]?.policy).toBe('training');
+  });
+});
+
+describe('gpu-admission audit (CLI)', () => {
+  it('reads stdin, exits 1 when something would be denied and 0 when not', async () => {
+    const denied = await cli(['-', '-o', 'json'], readFileSync(join(ROOT, BROKEN), 'utf8'));
+    expect(denied.code).toBe(1);
+    expect(JSON.parse(denied.stdout).summary.denied).toBe(6);
+    const fine = await cli(['--namespace', 'research'], readFileSync(join(PUBLIC_DIR, 'gpu-operator--gpu-pod.yaml'), 'utf8'));
+    expect(fine.code).toBe(0);
+    expect(fine.stdout).toContain('1 objects: 0 denied, 1 warned');
+    const strict = await cli(['--namespace', 'research', '--fail-on', 'warn'], readFileSync(join(PUBLIC_DIR, 'gpu-operator--gpu-pod.yaml'), 'utf8'));
+    expect(strict.code).toBe(1);
+  });
+
+  it.each([
+    ['unparseable YAML', ['-'], 'apiVersion: v1\nkind: [\n', /<stdin>: line \d+/],
+    ['an unknown flag', ['--frobnicate'], '', /Unknown option '--frobnicate'/],
+    ['an unknown format', ['-o', 'html'], '', /unknown output format "html"/],
+    ['a missing path', ['no/such/dir'], '', /no\/such\/dir: no such file or directory/],
+    ['invalid policies', ['--policies', 'test'], '', /no policy files|invalid policies/],
+  ])('exits 2 on %s, never looking like a clean audit', async (_n, args, input, message) => {
+    const r = await cli(args, input);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('audits 10,000 objects well under 10 s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpa-audit-'));
+    try {
+      const one = readFileSync(join(PUBLIC_DIR, 'gke-samples--vllm-gemma-3-27b-it.yaml'), 'utf8');
+      const docs = parseYamlDocuments(one).map((d) => d.value as Record<string, unknown>).filter((d) => d['kind'] === 'Deployment');
+      const many = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ ...docs[0], metadata: { name: `d-${i}`, namespace: ['inference', 'training', 'research', 'default'][i % 4] } })).join('\n---\n');
+      writeFileSync(join(dir, 'many.yaml'), many);
+      const t0 = Date.now();
+      const r = await cli([join(dir, 'many.yaml'), '-o', 'json']);
+      const seconds = (Date.now() - t0) / 1000;
+      expect(JSON.parse(r.stdout).summary.objects).toBe(10_000);
+      expect(seconds).toBeLessThan(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
