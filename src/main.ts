@@ -117,12 +117,22 @@ async function runAudit(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     policies: { type: 'string', default: 'policies' }, namespace: { type: 'string', default: 'default' },
     output: { type: 'string', short: 'o', default: 'table' }, 'fail-on': { type: 'string', default: 'deny' },
-    'accelerator-resources': { type: 'string' },
+    'accelerator-resources': { type: 'string' }, cluster: { type: 'boolean' }, 'all-namespaces': { type: 'boolean', short: 'A' },
+    'write-reports': { type: 'boolean' }, kubeconfig: { type: 'string' },
   });
   if (values.help) return help('audit');
   const failOn = values['fail-on'];
   if (failOn !== 'deny' && failOn !== 'warn') throw new UsageError(`--fail-on must be deny or warn, got "${failOn}"`);
-  const { auditManifests } = await import('./audit/command.js');
+  const { auditCluster, auditManifests } = await import('./audit/command.js');
+  if (values.cluster) {
+    if (positionals.length > 0) throw new UsageError('--cluster audits the live cluster: give no paths');
+    return auditCluster({
+      policies: values.policies as string, namespace: values.namespace, allNamespaces: values['all-namespaces'] === true,
+      writeReports: values['write-reports'] === true, kubeconfig: values.kubeconfig, output: values.output as string, failOn,
+      acceleratorResources: list(values['accelerator-resources']), version: version(), stdout: process.stdout, stderr: process.stderr, logger: createLogger('warn'),
+    });
+  }
+  if (values['write-reports'] || values['all-namespaces']) throw new UsageError('--write-reports and --all-namespaces go with --cluster');
   return auditManifests({
     paths: positionals, policies: values.policies as string, namespace: values.namespace as string, output: values.output as string,
     failOn, acceleratorResources: list(values['accelerator-resources']), version: version(), stdout: process.stdout, stderr: process.stderr,

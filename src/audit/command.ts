@@ -1,6 +1,7 @@
 import { loadPolicyDir } from '../policy/load.js';
 import { engineFor } from '../policy/store.js';
-import { FORMATS, type Format, render, type AuditReport } from './formats.js';
+import type { Logger } from 'pino';
+import { FORMATS, type Format, policyReports, render, type AuditReport } from './formats.js';
 import { InputError, readInputs } from './input.js';
 import { audit, contextOf, summarize, type AuditResult } from './run.js';
 
@@ -42,5 +43,36 @@ export async function auditManifests(o: AuditCommandOptions): Promise<number> {
   const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, summary: summarize(results), results };
   const color = format === 'table' && o.stdout.isTTY === true && !process.env['NO_COLOR'];
   o.stdout.write(render(format, report, { color, version: o.version, now: new Date() }));
+  return exitCode(results, o.failOn);
+}
+
+export interface ClusterAuditOptions extends Omit<AuditCommandOptions, 'paths' | 'namespace'> {
+  namespace?: string;
+  allNamespaces: boolean;
+  writeReports: boolean;
+  kubeconfig?: string;
+  logger: Logger;
+}
+
+/** `gpu-admission audit --cluster`: the live objects, judged with the live namespace labels. */
+export async function auditCluster(o: ClusterAuditOptions): Promise<number> {
+  const format = checkFormat(o.output);
+  const set = await loadPolicyDir(o.policies);
+  const { findKubeConfig } = await import('../cluster/informers.js');
+  const found = findKubeConfig(o.kubeconfig);
+  if (!found) throw new InputError('no cluster configuration: pass --kubeconfig, set $KUBECONFIG or run in a cluster');
+  const { readCluster, writeReports } = await import('./cluster.js');
+  const namespace = o.allNamespaces ? undefined : o.namespace ?? 'default';
+  const input = await readCluster(found.kc, namespace, o.logger);
+  const engine = engineFor(set, o.acceleratorResources, input.cache);
+  const results = audit(engine, input.objects, { namespace: namespace ?? 'default' });
+  const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, summary: summarize(results), results };
+  const now = new Date();
+  if (o.writeReports) {
+    const written = await writeReports(found.kc, policyReports(results, now));
+    o.stderr.write(`wrote ${written} PolicyReport(s) (field manager gpu-admission)\n`);
+  }
+  const color = format === 'table' && o.stdout.isTTY === true && !process.env['NO_COLOR'];
+  o.stdout.write(render(format, report, { color, version: o.version, now }));
   return exitCode(results, o.failOn);
 }

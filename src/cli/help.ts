@@ -61,8 +61,15 @@ Output formats:
   sarif         SARIF 2.1.0 with file and line, for code-scanning UIs
   policyreport  wgpolicyk8s.io/v1alpha2 PolicyReport documents, one per namespace
 
+Live cluster:
+  gpu-admission audit --cluster [--namespace <ns> | --all-namespaces | -A] [--write-reports] [--kubeconfig <f>]
+Lists Pods and Pod-template objects (paged; CRDs that are not installed are skipped) and judges
+them with the live namespace labels, claim templates and PriorityClasses. --write-reports creates
+or updates one PolicyReport per namespace by server-side apply (field manager gpu-admission);
+without the PolicyReport CRD it says so: kubectl apply -f manifests/policyreport-crd.yaml.
+
 Exit codes: 0 nothing denied; 1 something would be denied (or warned, with --fail-on warn);
-2 bad input (unparseable YAML with file and line, unknown flag, invalid policies).`,
+2 bad input (unparseable YAML with file and line, unknown flag, invalid policies, missing CRD).`,
   pools: `Usage: gpu-admission pools discover [--kubeconfig <file>] [--accelerator-resources <list>]
 
 Lists the cluster's nodes and prints one GpuPool document per group of accelerator nodes that share

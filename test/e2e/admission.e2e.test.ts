@@ -2,11 +2,16 @@
  * gpu-admission in front of a real kube-apiserver (v1.20.2 from ../shared/envtest): what clients get
  * back and what the API server stores, after its own defaulting, validation and Priority plugin.
  */
-import type { V1Container, V1Pod, V1PodSpec, V1Toleration } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubernetesObjectApi, type KubernetesObject, type V1Container, type V1Pod, type V1PodSpec, type V1Toleration } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseYamlDocuments } from '../../src/util/yaml.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ASSETS,
   type Cluster,
+  ROOT,
   refusal,
   SKIP_MESSAGE,
   startCluster,
@@ -350,6 +355,49 @@ describe.skipIf(!ASSETS)('gpu-admission in front of kube-apiserver', () => {
         await c.scheduling.createPriorityClass({ body: { metadata: { name: 'training-batch' }, value: PRIORITY_CLASSES['training-batch'] } });
       }
       await until('the class back', async () => (await stored('training', `class-back-${Date.now()}`)).priorityClassName === 'training-batch');
+    });
+  });
+
+  describe('gpu-admission audit --cluster', () => {
+    const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'dist/main.js'), 'audit', '--cluster', '--kubeconfig', join(c.dir, 'kubeconfig'), '--policies', join(ROOT, 'policies'), ...args],
+        { cwd: ROOT, maxBuffer: 32 << 20 }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+    });
+
+    it('says how to install the PolicyReport CRD when it is missing', async () => {
+      const r = await cli(['-A', '--write-reports', '-o', 'json']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('kubectl apply -f manifests/policyreport-crd.yaml');
+    });
+
+    it('audits the live objects and writes one PolicyReport per namespace, idempotently', async () => {
+      const objects = KubernetesObjectApi.makeApiClient(c.kc);
+      const crds = parseYamlDocuments(readFileSync(join(ROOT, 'manifests/policyreport-crd.yaml'), 'utf8')).map((d) => d.value as KubernetesObject);
+      for (const crd of crds) await objects.create(crd);
+      const custom = c.kc.makeApiClient(CustomObjectsApi);
+      const list = (namespace: string) => custom.listNamespacedCustomObject({ group: 'wgpolicyk8s.io', version: 'v1alpha2', namespace, plural: 'policyreports' }) as Promise<{ items: Array<Record<string, any>> }>;
+      const end = Date.now() + 20_000;
+      while (await list('default').then(() => false, () => true)) {
+        if (Date.now() > end) throw new Error('PolicyReport CRD not established');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // The webhook never sees its own namespace: a GPU Pod there is what only an audit finds.
+      await create(WEBHOOK_NAMESPACE, pod('audit-finds-me', { containers: [{ name: 'c', image: 'busybox', resources: { limits: { 'nvidia.com/gpu': '1' } } }] }));
+      const first = await cli(['-A', '--write-reports', '-o', 'json']);
+      expect(first.code, first.stderr).toBe(1);
+      const report = JSON.parse(first.stdout) as { results: Array<Record<string, any>> };
+      const mine = report.results.find((r) => r['name'] === 'audit-finds-me');
+      expect(mine?.['verdict']).toBe('denied');
+      expect(mine?.['file']).toBe(`cluster:${WEBHOOK_NAMESPACE}/Pod/audit-finds-me`);
+      const inference = report.results.find((r) => r['namespace'] === 'inference' && r['name'] === 'vllm-l4');
+      expect(inference?.['verdict']).not.toBe('denied');
+      const [stored] = (await list(WEBHOOK_NAMESPACE)).items;
+      expect(stored?.['metadata']?.['managedFields']?.[0]?.['manager']).toBe('gpu-admission');
+      expect(stored?.['results'].some((r: Record<string, any>) => r['result'] === 'fail' && r['rule'] === 'accelerator-allowed' && r['resources'][0]['name'] === 'audit-finds-me')).toBe(true);
+      expect((await list('inference')).items[0]?.['summary']?.['pass']).toBeGreaterThan(0);
+      const again = await cli(['-A', '--write-reports', '-o', 'json']);
+      expect(again.code).toBe(1);
+      expect((await list(WEBHOOK_NAMESPACE)).items).toHaveLength(1);
     });
   });
 });

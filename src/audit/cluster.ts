@@ -1,0 +1,93 @@
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { ClusterCache } from '../cluster/cache.js';
+import type { SourceObject } from './input.js';
+
+/** The kinds the audit lists, with the apiVersion each is read at. CRDs not served are skipped. */
+export const AUDITED_KINDS: readonly [string, string][] = [
+  ['v1', 'Pod'], ['v1', 'PodTemplate'], ['v1', 'ReplicationController'],
+  ['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'DaemonSet'], ['apps/v1', 'ReplicaSet'],
+  ['batch/v1', 'Job'], ['batch/v1', 'CronJob'],
+  ['kubeflow.org/v1', 'PyTorchJob'], ['kubeflow.org/v1', 'TFJob'], ['kubeflow.org/v2beta1', 'MPIJob'], ['kubeflow.org/v1', 'XGBoostJob'],
+  ['kubeflow.org/v1', 'PaddleJob'], ['kubeflow.org/v1', 'JAXJob'],
+  ['trainer.kubeflow.org/v1alpha1', 'TrainJob'], ['trainer.kubeflow.org/v1alpha1', 'TrainingRuntime'], ['trainer.kubeflow.org/v1alpha1', 'ClusterTrainingRuntime'],
+  ['ray.io/v1', 'RayCluster'], ['ray.io/v1', 'RayJob'], ['ray.io/v1', 'RayService'],
+  ['leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet'], ['jobset.x-k8s.io/v1alpha2', 'JobSet'], ['batch.volcano.sh/v1alpha1', 'Job'],
+  ['serving.kserve.io/v1beta1', 'InferenceService'], ['serving.kserve.io/v1alpha1', 'LLMInferenceService'],
+];
+
+const CLUSTER_SCOPED = new Set(['ClusterTrainingRuntime']);
+const PAGE = 500;
+
+function notServed(err: unknown): boolean {
+  const e = err as { code?: number; message?: string };
+  return e?.code === 404 || /Unrecognized API version and kind|could not find the requested resource|not found/i.test(e?.message ?? '');
+}
+
+export interface ClusterInput {
+  objects: SourceObject[];
+  cache: ClusterCache;
+  /** Kinds the cluster does not serve (CRDs not installed). */
+  absent: string[];
+}
+
+/** Lists (paged) every object with Pod specs, plus the context the engine reads: namespaces, claim templates, classes. */
+export async function readCluster(kc: KubeConfig, namespace: string | undefined, logger: Logger): Promise<ClusterInput> {
+  const { KubernetesObjectApi } = await import('@kubernetes/client-node');
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const listAll = async (apiVersion: string, kind: string, ns?: string): Promise<KubernetesObject[]> => {
+    const items: KubernetesObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await api.list(apiVersion, kind, ns, undefined, undefined, undefined, undefined, undefined, PAGE, token);
+      items.push(...page.items.map((i) => ({ apiVersion, kind, ...i })));
+      token = page.metadata?._continue || undefined;
+    } while (token);
+    return items;
+  };
+  const cache = new ClusterCache();
+  for (const n of await listAll('v1', 'Namespace')) cache.namespace('add', n as never);
+  for (const p of await listAll('scheduling.k8s.io/v1', 'PriorityClass').catch(() => [])) cache.priorityClass('add', p as never);
+  cache.markSynced('priorityclasses');
+  for (const t of await listAll('resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => [])) cache.claimTemplate('add', t as never);
+  const objects: SourceObject[] = [];
+  const absent: string[] = [];
+  for (const [apiVersion, kind] of AUDITED_KINDS) {
+    try {
+      const items = await listAll(apiVersion, kind, CLUSTER_SCOPED.has(kind) ? undefined : namespace);
+      for (const item of items) {
+        const m = item.metadata ?? {};
+        objects.push({ file: `cluster:${m.namespace ?? ''}/${kind}/${m.name ?? ''}`, line: 1, index: 1, object: JSON.parse(JSON.stringify(item)) as Record<string, unknown> });
+      }
+    } catch (err) {
+      if (!notServed(err)) throw err;
+      absent.push(`${apiVersion}/${kind}`);
+      logger.debug({ event: 'audit-kind-absent', apiVersion, kind }, `${kind} is not served`);
+    }
+  }
+  return { objects, cache, absent };
+}
+
+export class MissingCrdError extends Error {
+  constructor() {
+    super('the PolicyReport CRD (wgpolicyk8s.io/v1alpha2) is not installed: kubectl apply -f manifests/policyreport-crd.yaml');
+    this.name = 'InputError';
+  }
+}
+
+/** Creates or updates one PolicyReport per namespace by server-side apply, owned by field manager gpu-admission. */
+export async function writeReports(kc: KubeConfig, reports: object[]): Promise<number> {
+  const { KubernetesObjectApi, PatchStrategy } = await import('@kubernetes/client-node');
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  let written = 0;
+  for (const report of reports) {
+    try {
+      await api.patch(report as KubernetesObject, undefined, undefined, 'gpu-admission', true, PatchStrategy.ServerSideApply);
+      written += 1;
+    } catch (err) {
+      if (notServed(err)) throw new MissingCrdError();
+      throw err;
+    }
+  }
+  return written;
+}
