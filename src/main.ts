@@ -40,7 +40,7 @@ async function runServe(args: string[]): Promise<number> {
     'cert-dir': { type: 'string', default: 'certs' }, 'accelerator-resources': { type: 'string' },
     'shutdown-delay': { type: 'string', default: '5' }, 'shutdown-timeout': { type: 'string', default: '10' },
     'cert-warn-days': { type: 'string', default: '30' }, 'log-level': { type: 'string' },
-    offline: { type: 'boolean' }, kubeconfig: { type: 'string' },
+    offline: { type: 'boolean' }, kubeconfig: { type: 'string' }, 'client-ca': { type: 'string' }, 'health-port': { type: 'string' },
   });
   if (values.help) return help('serve');
   const logger = createLogger(values['log-level']);
@@ -48,7 +48,8 @@ async function runServe(args: string[]): Promise<number> {
     policies: values.policies as string, host: values.host as string, port: int('port', values.port as string),
     cert: values.cert, key: values.key, certDir: values['cert-dir'] as string,
     acceleratorResources: list(values['accelerator-resources']), shutdownDelay: int('shutdown-delay', values['shutdown-delay'] as string),
-    shutdownTimeout: int('shutdown-timeout', values['shutdown-timeout'] as string), offline: values.offline === true, kubeconfig: values.kubeconfig, certWarnDays: int('cert-warn-days', values['cert-warn-days'] as string), logger,
+    shutdownTimeout: int('shutdown-timeout', values['shutdown-timeout'] as string), offline: values.offline === true, kubeconfig: values.kubeconfig,
+    clientCa: values['client-ca'], healthPort: values['health-port'] === undefined ? undefined : int('health-port', values['health-port']), certWarnDays: int('cert-warn-days', values['cert-warn-days'] as string), logger,
   });
   const onSignal = (signal: string) => (): void => {
     logger.info({ event: 'signal', signal }, `received ${signal}`);

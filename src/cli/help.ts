@@ -29,6 +29,10 @@ Flags:
   --shutdown-delay <seconds>     on SIGTERM, report not ready and keep serving this long (default: 5)
   --shutdown-timeout <seconds>   then give in-flight reviews this long to finish (default: 10)
   --cert-warn-days <days>        warn when the serving certificate expires within this many days (default: 30)
+  --client-ca <file>             require and verify a client certificate (the API server's) signed by
+                                 this CA on the review port; pair it with --health-port for probes
+  --health-port <n>              also serve /healthz, /readyz and /metrics over plain HTTP on this port
+                                 (never the review endpoints); off by default
   --kubeconfig <file>            kubeconfig for the cluster view (default: in-cluster service account,
                                  then $KUBECONFIG, then ~/.kube/config)
   --offline                      do not watch the cluster: judge from policy files only (also the

@@ -14,6 +14,8 @@ export interface StoreOptions {
   extraAccelerators?: string[];
   cluster?: ClusterSource;
   debounceMs?: number;
+  /** Told of every load attempt (metrics). */
+  onReload?(ok: boolean, status: StoreStatus): void;
 }
 
 /** A live cluster view: namespace labels, claim device classes and facts about nodes and classes. */
@@ -69,12 +71,14 @@ export class PolicyStore {
         loaded: true, loadedAt: new Date().toISOString(), files: set.files, pools: set.pools.length,
         policies: set.policies.length, lastError: undefined, reloads: this.status.reloads + 1,
       });
+      this.opts.onReload?.(true, this.status);
       logger.info({ event: 'policies-loaded', reason, dir: this.opts.dir, pools: set.pools.map((p) => p.name), policies: set.policies.map((p) => p.name) }, 'policies loaded');
       return true;
     } catch (err) {
       const problems = err instanceof PolicyError ? err.problems : [(err as Error).message];
       this.status.lastError = problems.join('; ');
       this.status.failedReloads += 1;
+      this.opts.onReload?.(false, this.status);
       logger.error({ event: 'policies-rejected', reason, dir: this.opts.dir, problems, keeping: this.status.loadedAt ?? null },
         this.current ? 'policy change rejected; the last good policies keep serving' : 'policies could not be loaded');
       return false;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { buildResponse } from '../admission/respond.js';
 import { type AdmissionReview, BadReview, decodeReview } from '../admission/review.js';
 import type { Engine, EngineRequest, Verdict } from '../engine/engine.js';
+import type { Metrics } from './metrics.js';
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
 
@@ -14,6 +15,8 @@ export interface AppDeps {
   readiness(): { ready: boolean; details: Record<string, unknown> };
   /** Runs before a review is judged: e.g. a bounded fresh read of a namespace the cache has not seen. */
   beforeReview?(namespace: string): Promise<void>;
+  /** Prometheus metrics; /metrics is served when present. */
+  metrics?: Metrics;
   /** HTTPS options when the app serves TLS itself (fastify needs them at construction). */
   https?: HttpsOptions;
 }
@@ -57,6 +60,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (deps.beforeReview && req.namespace) await deps.beforeReview(req.namespace);
     const verdict = endpoint === 'mutate' ? engine.mutate(req) : engine.validate(req);
     const out = buildResponse(review.apiVersion, review.request, verdict, endpoint === 'mutate');
+    deps.metrics?.review(endpoint, review.request.operation, decisionOf(verdict, endpoint), verdict, performance.now() - started);
     // The review line is built only when it is logged: at --log-level warn this is per-review
     // work (two Sets, spreads) on the hot path for nothing.
     if (!deps.logger.isLevelEnabled('info')) return out;
@@ -75,18 +79,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const validate = handle('validate');
   app.post('/mutate', (request) => mutate(request.body));
   app.post('/validate', (request) => validate(request.body));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const { ready, details } = deps.readiness();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...details });
-  });
-
+  registerHealth(app, deps);
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({ error: 'NotFound', message: `${request.method} ${request.url.split('?')[0]} is not served; use POST /mutate or POST /validate` }));
 
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
     if (err instanceof BadReview) return reply.code(400).send({ error: 'BadRequest', message: err.message });
     const status = err.statusCode ?? 500;
+    deps.metrics?.error(status);
     if (status < 500) {
       const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? `request body is larger than ${BODY_LIMIT} bytes`
@@ -94,8 +94,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply.code(status).send({ error: status === 413 ? 'PayloadTooLarge' : 'BadRequest', message });
     }
     deps.logger.error({ event: 'review-failed', url: request.url.split('?')[0], err: { message: err.message, stack: err.stack } }, 'unexpected error while handling a review');
+    deps.metrics?.error(500);
     return reply.code(500).send({ error: 'InternalError', message: 'the webhook failed to evaluate the review; the webhook failurePolicy decides' });
   });
 
   return app;
+}
+
+/** /healthz, /readyz and /metrics: on the HTTPS app, and on the optional plaintext health app. */
+export function registerHealth(app: FastifyInstance, deps: Pick<AppDeps, 'readiness' | 'metrics'>): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const { ready, details } = deps.readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...details });
+  });
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.text()));
+  }
 }

@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { generateCerts, pemChain } from '../certs/generate.js';
 import { PolicyStore } from '../policy/store.js';
 import { buildApp } from './app.js';
 import { TlsWatcher } from './tls-reload.js';
+import Fastify from 'fastify';
+import { registerHealth } from './app.js';
+import { Metrics } from './metrics.js';
 import { connectCluster, missingDefaultClasses, namespaceReader, type ClusterLink } from '../cluster/connect.js';
 
 export interface ServeOptions {
@@ -23,6 +26,10 @@ export interface ServeOptions {
   shutdownTimeout?: number;
   /** Warn when the certificate expires within this many days. */
   certWarnDays?: number;
+  /** CA bundle to verify the API server's client certificate against (mutual TLS on the review port). */
+  clientCa?: string;
+  /** Plaintext port for /healthz, /readyz and /metrics (kubelet probes, Prometheus); off when undefined. */
+  healthPort?: number;
   /** Judge from policy files only, without watching the cluster. */
   offline?: boolean;
   kubeconfig?: string;
@@ -57,36 +64,63 @@ export async function ensureTls(o: Pick<ServeOptions, 'cert' | 'key' | 'certDir'
 /** Starts the webhook; returns the graceful stop. The only place with process side effects. */
 export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
   const { logger } = o;
+  const metrics = new Metrics();
   const cluster = await connectCluster({ offline: o.offline ?? false, kubeconfig: o.kubeconfig, logger });
-  const store = new PolicyStore({ dir: o.policies, logger, extraAccelerators: o.acceleratorResources, cluster: cluster.cache });
+  const store = new PolicyStore({
+    dir: o.policies, logger, extraAccelerators: o.acceleratorResources, cluster: cluster.cache,
+    onReload: (ok, status) => {
+      metrics.reloads.inc({ result: ok ? 'success' : 'failure' });
+      metrics.generation.set(status.reloads);
+      metrics.lastReloadFailed.set(ok ? 0 : 1);
+    },
+  });
   await store.reload('start');
   const missingClasses = watchMissingClasses(store, cluster, logger);
   store.watch();
   const tls = await ensureTls(o);
   let applyTls: (m: { cert: Buffer; key: Buffer }) => void = () => undefined;
-  const certs = new TlsWatcher({ certFile: tls.cert, keyFile: tls.key, logger, warnDays: o.certWarnDays ?? 30, apply: (m) => applyTls(m) });
+  const certs = new TlsWatcher({ certFile: tls.cert, keyFile: tls.key, logger, warnDays: o.certWarnDays ?? 30, apply: (m) => {
+    applyTls(m);
+    metrics.certExpiry.set(Math.floor(m.notAfter.getTime() / 1000));
+  } });
   const material = await certs.load();
+  metrics.certExpiry.set(Math.floor(material.notAfter.getTime() / 1000));
+  if (cluster.cache) {
+    const cache = cluster.cache;
+    metrics.informerSynced.reset();
+    for (const r of ['namespaces', 'nodes', 'priorityclasses', 'resourceclaimtemplates'] as const) metrics.informerSynced.set({ resource: r }, 0);
+    const synced = setInterval(() => { for (const r of cache.synced) metrics.informerSynced.set({ resource: r }, 1); }, 1000);
+    synced.unref();
+  }
+  const clientCa = o.clientCa ? await readFile(o.clientCa) : undefined;
 
   let shuttingDown = false;
+  const readiness = (): { ready: boolean; details: Record<string, unknown> } => ({
+    ready: !shuttingDown && store.status.loaded,
+    details: {
+      shuttingDown,
+      policies: store.status,
+      tls: { file: tls.cert, notAfter: certs.current?.notAfter.toISOString(), clientCertificates: clientCa ? 'required' : 'not checked' },
+      cluster: { mode: cluster.mode, source: cluster.source, synced: [...(cluster.cache?.synced ?? [])].sort(), missingPriorityClasses: missingDefaultClasses(store.policies, cluster.cache) },
+    },
+  });
   const app = buildApp({
     logger,
+    metrics,
     engine: () => store.engine,
-    readiness: () => ({
-      ready: !shuttingDown && store.status.loaded,
-      details: {
-        shuttingDown,
-        policies: store.status,
-        tls: { file: tls.cert, notAfter: certs.current?.notAfter.toISOString() },
-        cluster: { mode: cluster.mode, source: cluster.source, synced: [...(cluster.cache?.synced ?? [])].sort(), missingPriorityClasses: missingDefaultClasses(store.policies, cluster.cache) },
-      },
-    }),
+    readiness,
     beforeReview: namespaceReader(cluster, logger),
-    https: { cert: material.cert, key: material.key, minVersion: 'TLSv1.2' },
+    // Modern suites only: Node's defaults for TLS 1.3 and ECDHE + AEAD for 1.2.
+    https: {
+      cert: material.cert, key: material.key, minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true,
+      ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    },
   });
   // New handshakes get the new certificate; established keep-alive connections are not dropped.
   applyTls = (m) => (app.server as unknown as import('node:tls').Server).setSecureContext({ cert: m.cert, key: m.key, minVersion: 'TLSv1.2' });
   certs.start();
   await app.listen({ host: o.host, port: o.port });
+  const health = o.healthPort === undefined ? undefined : await listenHealth(o.host, o.healthPort, readiness, metrics, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   logger.info({ event: 'listening', host: o.host, port, policies: resolve(o.policies), ready: store.status.loaded }, `serving https://${o.host}:${port}`);
@@ -107,6 +141,7 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
     clearInterval(missingClasses);
     await cluster.view?.stop();
     // close() stops accepting, lets in-flight reviews finish and closes idle keep-alive connections.
+    await health?.close();
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), (o.shutdownTimeout ?? 10) * 1000).unref());
     const result = await Promise.race([app.close().then(() => 'closed' as const), timeout]);
     if (result === 'timeout') {
@@ -132,4 +167,22 @@ function watchMissingClasses(store: PolicyStore, cluster: ClusterLink, logger: L
   }, 2000);
   timer.unref();
   return timer;
+}
+
+/** ECDHE key exchange with AEAD ciphers for TLS 1.2; TLS 1.3 suites are always on. */
+export const MODERN_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** The plaintext health and metrics port: never the review endpoints. */
+async function listenHealth(host: string, port: number, readiness: () => { ready: boolean; details: Record<string, unknown> }, metrics: Metrics, logger: Logger): Promise<{ close(): Promise<void> }> {
+  const app = Fastify({ logger: false });
+  registerHealth(app, { readiness, metrics });
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  logger.info({ event: 'health-listening', host, port: actual }, `health and metrics on http://${host}:${actual} (/healthz, /readyz, /metrics)`);
+  return { close: () => app.close() };
 }

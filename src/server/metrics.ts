@@ -1,0 +1,55 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Verdict } from '../engine/engine.js';
+
+/** The webhook's Prometheus metrics, on their own registry (tests build as many as they like). */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly reviews = new Counter({
+    name: 'gpu_admission_reviews_total', help: 'AdmissionReviews answered, by endpoint, operation, decision and governing NamespacePolicy',
+    labelNames: ['endpoint', 'operation', 'decision', 'policy'] as const, registers: [this.registry],
+  });
+  private readonly violations = new Counter({
+    name: 'gpu_admission_rule_findings_total', help: 'Rule findings by rule id and outcome (deny, warn, audit)',
+    labelNames: ['rule', 'outcome'] as const, registers: [this.registry],
+  });
+  private readonly mutations = new Counter({
+    name: 'gpu_admission_mutations_total', help: 'Changes made by mutators, by mutator', labelNames: ['mutator'] as const, registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'gpu_admission_review_duration_milliseconds', help: 'Time to answer an AdmissionReview, from parsed body to response object',
+    labelNames: ['endpoint'] as const, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250], registers: [this.registry],
+  });
+  private readonly failures = new Counter({
+    name: 'gpu_admission_review_errors_total', help: 'Requests answered with an error, by HTTP status', labelNames: ['status'] as const, registers: [this.registry],
+  });
+  readonly reloads = new Counter({
+    name: 'gpu_admission_policy_reloads_total', help: 'Policy directory loads, by result', labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly generation = new Gauge({ name: 'gpu_admission_policy_generation', help: 'Successful policy loads since start (the serving generation)', registers: [this.registry] });
+  readonly lastReloadFailed = new Gauge({ name: 'gpu_admission_policy_last_reload_failed', help: '1 when the last policy change was rejected (the previous generation keeps serving)', registers: [this.registry] });
+  readonly certExpiry = new Gauge({ name: 'gpu_admission_certificate_expiry_timestamp_seconds', help: 'notAfter of the serving certificate', registers: [this.registry] });
+  readonly informerSynced = new Gauge({
+    name: 'gpu_admission_informer_synced', help: '1 once a cluster watch has its initial list', labelNames: ['resource'] as const, registers: [this.registry],
+  });
+
+  constructor(defaults = true) {
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'gpu_admission_' });
+  }
+
+  review(endpoint: string, operation: string, decision: string, v: Verdict, ms: number): void {
+    this.reviews.inc({ endpoint, operation, decision, policy: v.policy?.name ?? 'none' });
+    this.duration.observe({ endpoint }, ms);
+    for (const f of v.denials) this.violations.inc({ rule: f.ruleId, outcome: 'deny' });
+    for (const f of v.warnings) this.violations.inc({ rule: f.ruleId, outcome: 'warn' });
+    for (const f of v.recorded) this.violations.inc({ rule: f.ruleId, outcome: 'audit' });
+    for (const n of v.notes) this.mutations.inc({ mutator: n.mutator });
+  }
+
+  error(status: number): void {
+    this.failures.inc({ status: String(status) });
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
