@@ -53,7 +53,7 @@ const reviewSchema = {
         name: { type: 'string' },
         namespace: { type: 'string' },
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
-        userInfo: { type: 'object' },
+        userInfo: { type: 'object', properties: { username: { type: 'string' }, groups: { type: 'array', items: { type: 'string' } } } },
         object: { type: ['object', 'null'] },
         oldObject: { type: ['object', 'null'] },
         dryRun: { type: ['boolean', 'null'] },

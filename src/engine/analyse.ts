@@ -3,7 +3,7 @@ import type { NamespacePolicy } from '../policy/types.js';
 import { candidatePools } from '../scheduling/pools.js';
 import { alternatives, selectionOf } from '../scheduling/selectors.js';
 import { analyseAccelerators } from '../workload/accelerators.js';
-import type { EngineConfig, PodAnalysis, PodSpecTarget } from './types.js';
+import type { EngineConfig, PodAnalysis, PodSpecTarget, RequestUser } from './types.js';
 
 export interface AnalysisInput {
   target: PodSpecTarget;
@@ -11,6 +11,24 @@ export interface AnalysisInput {
   objectMeta?: V1ObjectMeta;
   policy: NamespacePolicy;
   config: EngineConfig;
+  /** Kind of the object under review (`apps/DaemonSet`), for templates. */
+  objectKind?: string;
+  userInfo?: RequestUser;
+}
+
+/**
+ * Who creates DaemonSet Pods. An ownerReference alone is not proof: any tenant can write one, so
+ * on the webhook path the request must also come from the DaemonSet controller.
+ */
+export const DAEMONSET_CONTROLLERS: ReadonlySet<string> = new Set([
+  'system:serviceaccount:kube-system:daemon-set-controller',
+  'system:kube-controller-manager',
+]);
+
+function isDaemonSetWorkload(input: AnalysisInput): boolean {
+  if (input.target.isTemplate) return input.objectKind === 'apps/DaemonSet';
+  if (ownerKindOf(input) !== 'DaemonSet') return false;
+  return input.userInfo?.username === undefined || DAEMONSET_CONTROLLERS.has(input.userInfo.username);
 }
 
 function controllerKind(meta: V1ObjectMeta | undefined): string | undefined {
@@ -42,6 +60,6 @@ export function analyse(input: AnalysisInput): PodAnalysis {
     alternatives: alts,
     candidates: candidatePools(alts, acc.resources, config.pools, policy),
     gated: Array.isArray(gates) && gates.length > 0,
-    daemonSet: ownerKindOf(input) === 'DaemonSet',
+    daemonSet: isDaemonSetWorkload(input),
   };
 }

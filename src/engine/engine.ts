@@ -6,7 +6,7 @@ import { checkPodSpecShape } from '../workload/shape.js';
 import { analyse } from './analyse.js';
 import { mutatePod, type PatchOperation, validatePod } from './evaluate.js';
 import { templateFindings } from './templates.js';
-import type { EngineConfig, Finding, MutationNote, PodAnalysis } from './types.js';
+import type { EngineConfig, Finding, MutationNote, PodAnalysis, RequestUser } from './types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -19,6 +19,8 @@ export interface EngineRequest {
   subResource?: string;
   object?: unknown;
   oldObject?: unknown;
+  /** The requester, from AdmissionReview userInfo. */
+  userInfo?: RequestUser;
 }
 
 export interface Verdict {
@@ -93,7 +95,10 @@ export class Engine {
         shape.push({ ruleId: SHAPE_RULE, path: bad.path, message: bad.message, fix: 'correct the field to the type the Kubernetes API defines' });
         continue;
       }
-      const a = analyse({ target, namespace: req.namespace, objectMeta: meta, policy, config: this.config });
+      const a = analyse({
+        target, namespace: req.namespace, objectMeta: meta, policy, config: this.config,
+        objectKind: `${req.kind.group}/${req.kind.kind}`, userInfo: req.userInfo,
+      });
       for (const c of a.acc.claims) {
         if (c.assumed) verdict.assumptions.push(`${target.path}.${c.path}: ${c.kind} ${c.ref} counted as an accelerator (device class unknown without a cluster view)`);
       }

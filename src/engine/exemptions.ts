@@ -9,7 +9,11 @@ export function exemptIds(a: PodAnalysis): Set<string> {
   for (const e of a.policy.exemptions) {
     const byOwner = e.ownerKinds === undefined || (owner !== undefined && e.ownerKinds.includes(owner));
     const bySa = e.serviceAccounts === undefined || e.serviceAccounts.includes(sa);
-    if (byOwner && bySa) e.rules.forEach((r) => lifted.add(r));
+    // Requester exemptions hold only on the webhook path, where the API server vouches for userInfo.
+    const user = a.userInfo;
+    const byUser = e.users === undefined || (user?.username !== undefined && e.users.includes(user.username));
+    const byGroup = e.groups === undefined || (user?.groups ?? []).some((g) => e.groups?.includes(g));
+    if (byOwner && bySa && byUser && byGroup) e.rules.forEach((r) => lifted.add(r));
   }
   return lifted;
 }

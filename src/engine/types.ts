@@ -70,6 +70,11 @@ export interface ClusterFacts {
   nodes(): Iterable<NodeFacts> | undefined;
 }
 
+export interface RequestUser {
+  username?: string;
+  groups?: string[];
+}
+
 /** What rules and mutators read: computed once per Pod spec. */
 export interface PodAnalysis {
   target: PodSpecTarget;
@@ -84,8 +89,10 @@ export interface PodAnalysis {
   candidates: PoolCandidates;
   /** Scheduling gates present: a queue controller will still add selection and tolerations. */
   gated: boolean;
-  /** Pod (or template) owned by a DaemonSet controller. */
+  /** A DaemonSet's Pod (created by the DaemonSet controller) or a DaemonSet's template. */
   daemonSet: boolean;
+  /** Who sent the request, when it came from the API server (absent in audits). */
+  userInfo?: RequestUser;
 }
 
 export interface Rule {

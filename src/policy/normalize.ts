@@ -1,6 +1,8 @@
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import type { Exemption, GpuPool, NamespacePolicy, PoolTaint } from './types.js';
 
+const NAME_LABEL = 'kubernetes.io/metadata.name';
+
 /** NVIDIA GPUs and MIG slices, Intel Gaudi: the DRA drivers' DeviceClasses. */
 export const DEFAULT_DEVICE_CLASSES: readonly string[] = ['gpu.nvidia.com', 'mig.nvidia.com', 'gaudi.intel.com'];
 
@@ -82,6 +84,12 @@ export function crossCheck(pools: GpuPool[], policies: NamespacePolicy[]): strin
       const other = claimed.get(ns);
       if (other) errors.push(`${where}: namespace ${ns} is already governed by NamespacePolicy "${other}"`);
       claimed.set(ns, p.name);
+    }
+    // Whoever may label a namespace could otherwise exempt it: exemption goes by name only.
+    const byLabels = p.namespaces.selector && (Object.keys(p.namespaces.selector.matchLabels ?? {}).some((k) => k !== NAME_LABEL)
+      || (p.namespaces.selector.matchExpressions ?? []).some((e) => e.key !== NAME_LABEL));
+    if (p.exempt && (byLabels || p.isDefault)) {
+      errors.push(`${where}: spec.exempt: an exempt policy must name its namespaces (spec.namespaces.names or the immutable ${NAME_LABEL} label), not select them by labels a tenant may set, nor be the default`);
     }
     if (!p.isDefault && p.namespaces.names.length === 0 && !p.namespaces.selector) {
       errors.push(`${where}: spec.namespaces: names or selector is required unless default: true`);

@@ -134,6 +134,8 @@ const namespacePolicySpec = {
           rules: { type: 'array', minItems: 1, items: ruleId },
           ownerKinds: { type: 'array', items: { type: 'string', minLength: 1 } },
           serviceAccounts: { type: 'array', items: name },
+          users: { type: 'array', items: { type: 'string', minLength: 1 } },
+          groups: { type: 'array', items: { type: 'string', minLength: 1 } },
         },
       },
     },

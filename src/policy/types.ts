@@ -40,6 +40,10 @@ export interface Exemption {
   ownerKinds?: string[];
   /** Service accounts (of the Pod's own namespace) whose Pods are exempt. */
   serviceAccounts?: string[];
+  /** Requesting users (AdmissionReview userInfo.username) whose requests are exempt. */
+  users?: string[];
+  /** Requesting groups (userInfo.groups) whose requests are exempt. */
+  groups?: string[];
 }
 
 /** A NamespacePolicy after defaults have been applied. */

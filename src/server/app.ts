@@ -34,6 +34,7 @@ function toEngineRequest(review: AdmissionReview): EngineRequest {
     subResource: r.subResource,
     object: r.object ?? undefined,
     oldObject: r.oldObject ?? undefined,
+    userInfo: { username: r.userInfo?.username, groups: Array.isArray(r.userInfo?.groups) ? r.userInfo.groups : undefined },
   };
 }
 

@@ -69,6 +69,8 @@ describe('real HTTPS listener', () => {
     const c = (review.request.object as { spec: { containers: Record<string, unknown>[] } }).spec.containers[0]!;
     c['env'] = [{ name: 'HF_TOKEN', value: 'hf_secret_value_123' }];
     c['args'] = ['--api-key=super-secret-arg'];
+    c['command'] = ['sh', '-c', 'export TOKEN=command-secret-42'];
+    (review.request.object as { metadata: Record<string, unknown> }).metadata['annotations'] = { 'vault.example.com/token': 'annotation-secret-99' };
     await call('/mutate', JSON.stringify(review));
     const line = lines.filter((l) => l['event'] === 'review').at(-1) ?? {};
     expect(line).toMatchObject({ uid: review.request['uid'], namespace: 'inference', kind: 'Pod', operation: 'CREATE', decision: 'patched', policy: 'realtime-inference' });
@@ -76,5 +78,7 @@ describe('real HTTPS listener', () => {
     const all = JSON.stringify(lines);
     expect(all).not.toContain('hf_secret_value_123');
     expect(all).not.toContain('super-secret-arg');
+    expect(all).not.toContain('command-secret-42');
+    expect(all).not.toContain('annotation-secret-99');
   });
 });
