@@ -63,3 +63,16 @@ export function configExists(explicit?: string): boolean {
   if (env?.split(':').some((f) => f && existsSync(f))) return true;
   return existsSync(join(homedir(), '.kube', 'config'));
 }
+
+/** Nodes per pool (a node belongs to a pool when it carries all the pool's nodeLabels), once nodes are synced. */
+export function poolMembership(set: PolicySet | undefined, cache: ClusterCache | undefined): Record<string, number> | undefined {
+  const nodes = cache?.nodes();
+  if (!set || !nodes) return undefined;
+  const counts: Record<string, number> = Object.fromEntries(set.pools.map((p) => [p.name, 0]));
+  for (const n of nodes) {
+    for (const p of set.pools) {
+      if (Object.entries(p.nodeLabels).every(([k, v]) => n.labels[k] === v)) counts[p.name] = (counts[p.name] ?? 0) + 1;
+    }
+  }
+  return counts;
+}

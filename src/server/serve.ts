@@ -9,7 +9,7 @@ import { TlsWatcher } from './tls-reload.js';
 import Fastify from 'fastify';
 import { registerHealth } from './app.js';
 import { Metrics } from './metrics.js';
-import { connectCluster, missingDefaultClasses, namespaceReader, type ClusterLink } from '../cluster/connect.js';
+import { connectCluster, missingDefaultClasses, namespaceReader, poolMembership, type ClusterLink } from '../cluster/connect.js';
 
 export interface ServeOptions {
   policies: string;
@@ -101,7 +101,7 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
       shuttingDown,
       policies: store.status,
       tls: { file: tls.cert, notAfter: certs.current?.notAfter.toISOString(), clientCertificates: clientCa ? 'required' : 'not checked' },
-      cluster: { mode: cluster.mode, source: cluster.source, synced: [...(cluster.cache?.synced ?? [])].sort(), missingPriorityClasses: missingDefaultClasses(store.policies, cluster.cache) },
+      cluster: { mode: cluster.mode, source: cluster.source, synced: [...(cluster.cache?.synced ?? [])].sort(), missingPriorityClasses: missingDefaultClasses(store.policies, cluster.cache), nodesPerPool: poolMembership(store.policies, cluster.cache) },
     },
   });
   const app = buildApp({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterCache, type EventType } from '../../src/cluster/cache.js';
 import { discoverPools, poolDocuments } from '../../src/cluster/discover.js';
-import { missingDefaultClasses } from '../../src/cluster/connect.js';
+import { missingDefaultClasses, poolMembership } from '../../src/cluster/connect.js';
 import { Engine } from '../../src/engine/engine.js';
 import { PolicyResolver } from '../../src/policy/resolve.js';
 import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from '../../src/workload/accelerators.js';
@@ -80,6 +80,11 @@ describe('cluster cache fed by informer events', () => {
     expect([...(cache.nodes() ?? [])].map((n) => n.name)).toEqual(['gke-l4-1', 'gke-l4-2', 'cpu-1']);
     cache.node('delete', { metadata: { name: 'cpu-1' } });
     expect([...(cache.nodes() ?? [])].map((n) => n.name)).toEqual(['gke-l4-1', 'gke-l4-2']);
+  });
+
+  it('counts the nodes of each pool from live labels', () => {
+    expect(poolMembership(policySet([policy()]), fed())).toEqual({ a100: 0, l4: 2, mig: 0, mi300x: 0 });
+    expect(poolMembership(policySet([policy()]), fed(EVENTS, false))).toBeUndefined();
   });
 
   it('lists default classes the cluster lacks', () => {
