@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,21 +88,28 @@ async function runCerts(args: string[]): Promise<number> {
     service: { type: 'string', default: 'gpu-admission' }, namespace: { type: 'string', default: 'gpu-admission' },
     out: { type: 'string', default: 'certs' }, 'extra-names': { type: 'string', default: 'localhost,127.0.0.1' },
     days: { type: 'string', default: '365' }, 'secret-name': { type: 'string', default: 'gpu-admission-tls' },
-    kustomize: { type: 'string' }, 'print-patch': { type: 'boolean' },
+    kustomize: { type: 'string' }, 'print-patch': { type: 'boolean' }, 'reuse-ca': { type: 'boolean' },
   });
   if (values.help) return help('certs');
   const out = values.out as string;
   const namespace = values.namespace as string;
-  const b = await generateCerts({ service: values.service as string, namespace, extraNames: list(values['extra-names']), days: int('days', values.days as string) });
+  const caFiles = [join(out, 'ca.crt'), join(out, 'ca.key')] as const;
+  let ca: { cert: string; key: string } | undefined;
+  if (values['reuse-ca']) {
+    if (!existsSync(caFiles[0]) || !existsSync(caFiles[1])) throw new UsageError(`--reuse-ca needs ${caFiles[0]} and ${caFiles[1]} from an earlier run`);
+    ca = { cert: readFileSync(caFiles[0], 'utf8'), key: readFileSync(caFiles[1], 'utf8') };
+  }
+  const b = await generateCerts({ service: values.service as string, namespace, extraNames: list(values['extra-names']), days: int('days', values.days as string), ca });
   const chain = pemChain(b.cert, b.caCert);
   const secret = secretManifest(b, values['secret-name'] as string, namespace, chain);
   const patch = caBundlePatch(b.caCert);
   await mkdir(out, { recursive: true });
-  const written = [join(out, 'ca.crt'), join(out, 'tls.crt'), join(out, 'tls.key'), join(out, 'secret.yaml')];
+  const written = [join(out, 'ca.crt'), join(out, 'tls.crt'), join(out, 'tls.key'), join(out, 'secret.yaml'), caFiles[1]];
   await writeFile(written[0] as string, b.caCert);
   await writeFile(written[1] as string, chain);
   await writeFile(written[2] as string, b.key, { mode: 0o600 });
   await writeFile(written[3] as string, secret, { mode: 0o600 });
+  await writeFile(caFiles[1], b.caKey, { mode: 0o600 });
   if (values.kustomize) {
     await mkdir(values.kustomize, { recursive: true });
     await writeFile(join(values.kustomize, 'secret.yaml'), secret, { mode: 0o600 });

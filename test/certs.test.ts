@@ -59,6 +59,17 @@ describe('gpu-admission certs', () => {
     expect(verify).toContain(': OK');
   });
 
+  it('rotates the serving certificate under the same CA with --reuse-ca', () => {
+    const caBefore = readFileSync(join(out, 'ca.crt'), 'utf8');
+    const leafBefore = new X509Certificate(readFileSync(join(out, 'tls.crt')));
+    runCli(['certs', '--out', out, '--reuse-ca']);
+    expect(readFileSync(join(out, 'ca.crt'), 'utf8')).toBe(caBefore);
+    const leaf = new X509Certificate(readFileSync(join(out, 'tls.crt')));
+    expect(leaf.serialNumber).not.toBe(leafBefore.serialNumber);
+    expect(leaf.checkIssued(new X509Certificate(caBefore))).toBe(true);
+    expect(() => runCli(['certs', '--out', join(out, 'empty'), '--reuse-ca'])).toThrow();
+  });
+
   it('prints the caBundle patch with --print-patch', () => {
     const printed = runCli(['certs', '--out', join(out, 'again'), '--print-patch']);
     expect(printed).toContain('kind: ValidatingWebhookConfiguration');

@@ -36,6 +36,14 @@ const gvk = {
   properties: { group: { type: 'string' }, version: { type: 'string' }, kind: { type: 'string', minLength: 1 } },
 };
 
+/** What is read of an object's metadata before the engine runs (namespace, names in messages). */
+const kubeObject = {
+  type: ['object', 'null'],
+  properties: {
+    metadata: { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, generateName: { type: 'string' } } },
+  },
+};
+
 const reviewSchema = {
   type: 'object',
   required: ['apiVersion', 'kind', 'request'],
@@ -54,8 +62,8 @@ const reviewSchema = {
         namespace: { type: 'string' },
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
         userInfo: { type: 'object', properties: { username: { type: 'string' }, groups: { type: 'array', items: { type: 'string' } } } },
-        object: { type: ['object', 'null'] },
-        oldObject: { type: ['object', 'null'] },
+        object: kubeObject,
+        oldObject: kubeObject,
         dryRun: { type: ['boolean', 'null'] },
         options: { type: ['object', 'null'] },
       },
@@ -73,11 +81,48 @@ export class BadReview extends Error {
   }
 }
 
+/**
+ * Nesting depth allowed inside `object` and `oldObject`. Kubernetes objects nest a few dozen levels
+ * (managedFields included); the engine copies, compares and serialises Pod specs recursively, and
+ * from about 3,000 levels that overflows the stack. Deeper objects are refused at the boundary.
+ */
+export const MAX_OBJECT_DEPTH = 512;
+
+/** Path (keys and indices) to the first value nested deeper than MAX_OBJECT_DEPTH, if any. */
+function tooDeep(value: object, depth: number): (string | number)[] | undefined {
+  if (depth >= MAX_OBJECT_DEPTH) return [];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const below = v !== null && typeof v === 'object' ? tooDeep(v, depth + 1) : undefined;
+      if (below) return [i, ...below];
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const v: unknown = (value as Record<string, unknown>)[key];
+    const below = v !== null && typeof v === 'object' ? tooDeep(v, depth + 1) : undefined;
+    if (below) return [key, ...below];
+  }
+  return undefined;
+}
+
+function nestingError(field: 'object' | 'oldObject', path: (string | number)[]): BadReview {
+  const where = path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : `${acc}.${p}`), `request.${field}`);
+  const shown = where.length > 120 ? `${where.slice(0, 117)}...` : where;
+  return new BadReview(`not an AdmissionReview: ${shown} nests deeper than ${MAX_OBJECT_DEPTH} levels`);
+}
+
 /** Validates the envelope once at the boundary; throws BadReview with the offending field. */
 export function decodeReview(body: unknown): AdmissionReview {
   if (check(body)) {
     const kind = body.request.kind;
     kind.group ??= '';
+    for (const field of ['object', 'oldObject'] as const) {
+      const o = body.request[field];
+      const path = o ? tooDeep(o, 0) : undefined;
+      if (path) throw nestingError(field, path);
+    }
     return body;
   }
   const e = check.errors?.[0];

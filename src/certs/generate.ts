@@ -13,6 +13,8 @@ export interface CertRequest {
   /** Extra DNS names / IPs (e.g. localhost, 127.0.0.1 for local runs). */
   extraNames?: string[];
   days?: number;
+  /** Sign with this CA instead of a new one, so rotation keeps the caBundle the API server trusts. */
+  ca?: { cert: string; key: string };
 }
 
 /** The names the API server may use: `<svc>.<ns>.svc` is the one it checks for a Service reference. */
@@ -28,7 +30,7 @@ export async function generateCerts(r: CertRequest): Promise<CertBundle> {
   const { generate } = await import('selfsigned');
   const notBeforeDate = new Date(Date.now() - 5 * 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + (r.days ?? 365) * 86_400_000);
-  const ca = await generate([{ name: 'commonName', value: `${r.service}-ca` }], {
+  const ca = r.ca ? { cert: r.ca.cert, private: r.ca.key } : await generate([{ name: 'commonName', value: `${r.service}-ca` }], {
     keyType: 'ec', algorithm: 'sha256', notBeforeDate, notAfterDate: new Date(notAfterDate.getTime() + 86_400_000),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },

@@ -82,12 +82,15 @@ accelerator resources they offer and the smallest per-node count as maxPerPod. R
 into your policy directory.`,
   certs: `Usage: gpu-admission certs [--service gpu-admission] [--namespace gpu-admission] [--out certs]
                           [--extra-names localhost,127.0.0.1] [--days 365] [--secret-name gpu-admission-tls]
-                          [--kustomize <overlay dir>] [--print-patch]
+                          [--kustomize <overlay dir>] [--print-patch] [--reuse-ca]
 
 Creates a CA and a serving certificate for <svc>, <svc>.<ns>, <svc>.<ns>.svc and
 <svc>.<ns>.svc.cluster.local plus the extra names, and writes into --out:
   ca.crt, tls.crt (certificate + CA chain), tls.key, secret.yaml (the kubernetes.io/tls Secret)
 --kustomize <dir>   also writes secret.yaml and cabundle-patch.yaml (the caBundle of both webhook
                     configurations) into a kustomize overlay, e.g. manifests/overlays/builtin-certs
---print-patch       print the caBundle patch to stdout instead of the summary`,
+--print-patch       print the caBundle patch to stdout instead of the summary
+--reuse-ca          sign the new serving certificate with ca.crt/ca.key from an earlier run in
+                    --out: rotation without touching the caBundle the API server trusts
+ca.key is written with mode 0600: keep it out of the cluster and out of version control.`,
 };

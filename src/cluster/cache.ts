@@ -21,12 +21,13 @@ export interface PriorityClassInfo {
   name: string;
   value: number;
   preemptionPolicy?: string;
+  globalDefault: boolean;
 }
 
 /** Minimal shapes of the watched objects: what the cache reads of them. */
 export interface NamespaceObject { metadata?: Meta }
 export interface NodeObject { metadata?: Meta; spec?: { taints?: NodeInfo['taints'] }; status?: { allocatable?: Record<string, string> } }
-export interface PriorityClassObject { metadata?: Meta; value?: number; preemptionPolicy?: string }
+export interface PriorityClassObject { metadata?: Meta; value?: number; preemptionPolicy?: string; globalDefault?: boolean }
 export interface ClaimTemplateObject {
   metadata?: Meta;
   spec?: { spec?: { devices?: { requests?: { deviceClassName?: string; exactly?: { deviceClassName?: string }; firstAvailable?: { deviceClassName?: string }[] }[] } } };
@@ -68,6 +69,12 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
     return this.priorityClasses.has(name) || name === 'system-cluster-critical' || name === 'system-node-critical';
   }
 
+  /** The class marked globalDefault: the Priority plugin writes its name into Pods that name none. */
+  globalDefaultClass(): string | undefined {
+    for (const c of this.priorityClasses.values()) if (c.globalDefault) return c.name;
+    return undefined;
+  }
+
   deviceClasses(namespace: string, kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string): string[] | undefined {
     return kind === 'ResourceClaimTemplate' ? this.claimTemplates.get(`${namespace}/${name}`) : undefined;
   }
@@ -96,7 +103,7 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
     const name = obj.metadata?.name;
     if (!name) return;
     if (type === 'delete') return void this.priorityClasses.delete(name);
-    this.priorityClasses.set(name, { name, value: obj.value ?? 0, preemptionPolicy: obj.preemptionPolicy });
+    this.priorityClasses.set(name, { name, value: obj.value ?? 0, preemptionPolicy: obj.preemptionPolicy, globalDefault: obj.globalDefault === true });
   }
 
   claimTemplate(type: EventType, obj: ClaimTemplateObject): void {

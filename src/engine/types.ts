@@ -68,6 +68,11 @@ export interface ClusterFacts {
   priorityClassExists(name: string): boolean | undefined;
   /** undefined while nodes are not synced. */
   nodes(): Iterable<NodeFacts> | undefined;
+  /**
+   * The cluster's globalDefault PriorityClass. The Priority admission plugin runs before webhooks
+   * and writes its name into every Pod that names no class: that name is not the user's choice.
+   */
+  globalDefaultClass(): string | undefined;
 }
 
 export interface RequestUser {

@@ -6,6 +6,8 @@ const ID = 'priority-class';
 function check(a: PodAnalysis): Finding[] {
   const name = a.target.spec.priorityClassName;
   if (typeof name !== 'string' || name === '') return [];
+  // Written by the Priority plugin from the cluster's globalDefault class, not chosen by the user.
+  if (name === a.config.cluster?.globalDefaultClass() && !name.startsWith('system-')) return [];
   const { allowedClasses, defaultClass } = a.policy.priority;
   const path = at(a, 'priorityClassName');
   if (name.startsWith('system-')) {

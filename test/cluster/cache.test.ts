@@ -111,6 +111,21 @@ describe('engine with a cluster view', () => {
     expect(v.patch).toContainEqual({ op: 'add', path: '/spec/priorityClassName', value: 'batch' });
   });
 
+  it('replaces the class the Priority plugin took from the globalDefault PriorityClass, and never denies it', () => {
+    const cache = fed();
+    cache.priorityClass('add', { metadata: { name: 'batch' }, value: 10 });
+    cache.priorityClass('add', { metadata: { name: 'cluster-default' }, value: 5, globalDefault: true });
+    expect(cache.globalDefaultClass()).toBe('cluster-default');
+    const p = policy({ accelerators: { defaultPool: 'l4' }, priority: { defaultClass: 'batch', allowedClasses: ['batch'] } });
+    const e = withCluster(cache, p);
+    const spec = { containers: [gpuContainer()], priorityClassName: 'cluster-default', priority: 5, preemptionPolicy: 'PreemptLowerPriority' };
+    const m = e.mutate(createRequest(pod(spec)));
+    expect(m.patch).toContainEqual({ op: 'replace', path: '/spec/priorityClassName', value: 'batch' });
+    expect(m.patch).toContainEqual({ op: 'remove', path: '/spec/priority' });
+    expect(e.validate(createRequest(pod({ ...spec, tolerations: [gpuToleration()], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' } }))).denials).toEqual([]);
+    expect(e.validate(createRequest(pod({ ...spec, priorityClassName: 'other', tolerations: [gpuToleration()] }))).denials.map((f) => f.ruleId)).toContain('priority-class');
+  });
+
   it('warns (not denies) when no node matches the selection and offers the resource', () => {
     const e = withCluster(fed());
     const a100 = e.validate(createRequest(pod({ containers: [gpuContainer()], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-a100-80gb' }, tolerations: [gpuToleration()] })));
