@@ -6,11 +6,11 @@ import { parseArgs } from 'node:util';
 import { HELP } from './cli/help.js';
 import { ClusterCache, type NodeInfo } from './cluster/cache.js';
 import { discoverPools, poolDocuments } from './cluster/discover.js';
+import { parseDurationSeconds } from './util/duration.js';
 import { dumpYaml } from './util/yaml.js';
 import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from './workload/accelerators.js';
 import { generateCerts, pemChain, serviceNames } from './certs/generate.js';
 import { caBundlePatch, secretManifest } from './certs/manifests.js';
-import { loadPolicyDir, PolicyError } from './policy/load.js';
 import { policyFileSchema } from './policy/schema.js';
 import { createLogger } from './server/logger.js';
 import { serve } from './server/serve.js';
@@ -61,8 +61,8 @@ async function runServe(args: string[]): Promise<number> {
 }
 
 async function runPolicy(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { policies: { type: 'string', default: 'policies' }, out: { type: 'string' } });
-  const sub = positionals[0];
+  const { values, positionals } = parse(args, { policies: { type: 'string', default: 'policies' }, out: { type: 'string' }, labels: { type: 'string' } });
+  const [sub, ...rest] = positionals;
   if (values.help || !sub) return help('policy');
   if (sub === 'schema') {
     const text = `${JSON.stringify(policyFileSchema, null, 2)}\n`;
@@ -70,17 +70,71 @@ async function runPolicy(args: string[]): Promise<number> {
     else process.stdout.write(text);
     return 0;
   }
-  if (sub !== 'validate') throw new UsageError(`unknown policy command "${sub}"`);
-  try {
-    const set = await loadPolicyDir(values.policies as string);
-    console.log(`${values.policies}: valid — ${set.pools.length} GpuPool(s): ${set.pools.map((p) => p.name).join(', ') || '-'}; ` +
-      `${set.policies.length} NamespacePolicy(s): ${set.policies.map((p) => p.name + (p.isDefault ? ' (default)' : '')).join(', ') || '-'}`);
-    return 0;
-  } catch (err) {
-    if (!(err instanceof PolicyError)) throw err;
-    console.error(err.message);
-    return 2;
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  const { explainCommand, testCommand, validateCommand } = await import('./policy/commands.js');
+  switch (sub) {
+    case 'validate':
+      if (rest.length > 1) throw new UsageError('policy validate takes one directory');
+      return validateCommand(rest[0] ?? (values.policies as string), io);
+    case 'explain':
+      if (rest.length !== 1) throw new UsageError('policy explain takes one namespace: gpu-admission policy explain <namespace> [--labels k=v,...]');
+      return explainCommand(values.policies as string, rest[0] as string, labels(values.labels), io);
+    case 'test':
+      return testCommand(rest, values.policies as string, io);
+    default:
+      throw new UsageError(`unknown policy command "${sub}"`);
   }
+}
+
+/** `k=v,k2=v2` -> labels. */
+function labels(v: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of list(v)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--labels: "${pair}" is not key=value`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function duration(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = parseDurationSeconds(v);
+  if (s === undefined) throw new UsageError(`--${name} must be a duration such as 90s, 15m or 1h30m, got "${v}"`);
+  return s;
+}
+
+async function runOnboard(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    profile: { type: 'string' }, pools: { type: 'string' }, 'default-pool': { type: 'string' },
+    'max-gpus-per-pod': { type: 'string' }, 'gpu-quota': { type: 'string' }, 'startup-budget': { type: 'string' },
+    grace: { type: 'string' }, priority: { type: 'string' }, 'priority-value': { type: 'string' }, mode: { type: 'string' },
+    labels: { type: 'string' }, policies: { type: 'string', default: 'policies' }, out: { type: 'string' },
+    apply: { type: 'boolean' }, 'dry-run': { type: 'string', default: 'none' }, force: { type: 'boolean' }, kubeconfig: { type: 'string' },
+  });
+  if (values.help) return help('onboard');
+  if (positionals.length !== 1) throw new UsageError('onboard takes one namespace: gpu-admission onboard <namespace> --profile <profile>');
+  const { isProfileName, PROFILE_NAMES } = await import('./onboard/profiles.js');
+  const profile = values.profile;
+  if (!profile || !isProfileName(profile)) throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}${profile ? `, got "${profile}"` : ''}`);
+  const mode = values.mode;
+  if (mode !== undefined && mode !== 'enforce' && mode !== 'warn' && mode !== 'audit') throw new UsageError(`--mode must be enforce, warn or audit, got "${mode}"`);
+  const dryRun = values['dry-run'];
+  if (dryRun !== 'none' && dryRun !== 'server') throw new UsageError(`--dry-run must be server or none, got "${dryRun}" (without --apply nothing reaches the cluster anyway)`);
+  if (dryRun === 'server' && !values.apply) throw new UsageError('--dry-run=server goes with --apply');
+  const num = (name: string, v: string | undefined): number | undefined => (v === undefined ? undefined : int(name, v));
+  const priorityValue = values['priority-value'];
+  if (priorityValue !== undefined && !/^-?\d+$/.test(priorityValue)) throw new UsageError(`--priority-value must be a whole number, got "${priorityValue}"`);
+  const { onboard } = await import('./onboard/command.js');
+  return onboard({
+    namespace: positionals[0] as string, profile, pools: values.pools === undefined ? undefined : list(values.pools),
+    defaultPool: values['default-pool'], maxGpusPerPod: num('max-gpus-per-pod', values['max-gpus-per-pod']), gpuQuota: num('gpu-quota', values['gpu-quota']),
+    startupBudgetSeconds: duration('startup-budget', values['startup-budget']), graceSeconds: duration('grace', values.grace),
+    priority: values.priority, priorityValue: priorityValue === undefined ? undefined : Number(priorityValue), mode,
+    labels: labels(values.labels), policies: values.policies as string, out: values.out, apply: values.apply === true,
+    dryRun: dryRun === 'server', force: values.force === true, kubeconfig: values.kubeconfig,
+    stdout: process.stdout, stderr: process.stderr,
+  });
 }
 
 async function runCerts(args: string[]): Promise<number> {
@@ -190,6 +244,7 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve': return runServe(rest);
     case 'policy': return runPolicy(rest);
+    case 'onboard': return runOnboard(rest);
     case 'certs': return runCerts(rest);
     case 'pools': return runPools(rest);
     case 'audit': return runAudit(rest);

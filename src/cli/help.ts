@@ -6,7 +6,10 @@ Usage: gpu-admission <command> [flags]
 Commands:
   serve              run the HTTPS admission webhook (POST /mutate, POST /validate)
   audit              dry-run the policies over manifests (files, directories, stdin)
+  onboard            give a namespace GPUs: NamespacePolicy, Namespace, ResourceQuota, PriorityClass
   policy validate    check a policy directory and print what it defines
+  policy explain     which policy governs a namespace, and what that means, in plain words
+  policy test        run PolicyTest cases against the policies
   policy schema      print (or write) the JSON Schema of the policy files
   certs              generate a CA and a serving certificate for the webhook Service
   pools discover     print GpuPool documents for the accelerator node groups of a cluster
@@ -43,8 +46,82 @@ The certificate and key are reloaded when their files change (a Secret mount, ce
 without dropping open connections.
 Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
   policy: `Usage:
-  gpu-admission policy validate [--policies <dir>]   exit 0 valid, 2 invalid (every problem printed)
-  gpu-admission policy schema [--out <file>]         the JSON Schema (policies/schema.json)`,
+  gpu-admission policy validate [<dir>] [--policies <dir>]
+  gpu-admission policy explain <namespace> [--labels k=v,...] [--policies <dir>]
+  gpu-admission policy test <files or dirs...> [--policies <dir>]
+  gpu-admission policy schema [--out <file>]
+
+validate   schema and cross-document checks (unknown pools, a default pool outside the allowed
+           pools, duplicate names, a namespace named twice, two defaults) and overlapping namespace
+           selectors: two policies whose selectors can match the same labels (the first by name
+           would govern such a namespace and the other never apply there). Every problem is listed.
+           Exit 0 valid, 1 invalid.
+explain    which policy governs the namespace (by name, by its labels, or as the default) and its
+           effective settings: mode, pools, default pool and what Pods receive, start-up budget,
+           grace, priority, requirements, mutations, exemptions. Offline, only the namespace's name
+           label is known: pass its other labels with --labels.
+test       runs every PolicyTest document (recursively: *.yaml, *.yml, *.json) through the webhook's
+           engine as \`audit\` does (mutation, then validation of the mutated object) and compares:
+             spec.expect.verdict     denied | warned | allowed | skipped
+             spec.expect.policy      the NamespacePolicy that governs the namespace
+             spec.expect.rules       exactly the rule ids of all findings (denials, warnings, recorded)
+             spec.expect.mutations   exactly the mutators that change the object
+           spec.namespaceLabels gives the namespace labels. Exit 0 all passed, 1 a test failed,
+           2 bad input (invalid PolicyTest documents or policies, no tests found).
+schema     the JSON Schema of the policy files (policies/schema.json).
+
+Flags:
+  --policies <dir>      the policy directory (default: policies)
+  --labels k=v,...      explain: the namespace's labels
+  --out <file>          schema: write to this file instead of stdout`,
+  onboard: `Usage: gpu-admission onboard <namespace> --profile <inference|training|batch|notebook> [flags]
+
+Writes what a team needs to use GPUs in a namespace, checked with the webhook's own schema and
+engine first: a NamespacePolicy naming the namespace, the Namespace, a ResourceQuota for the pools'
+accelerator resources (and, for inference, one scoped to its preempting PriorityClass), a LimitRange
+(notebook), and the PriorityClass the policy uses unless the cluster has it. Running it twice
+changes nothing. Conflicts are errors with the fix, and nothing is written: another policy already
+governs the namespace, unknown pools, a default pool outside the pools, a PriorityClass above
+production's (inference-critical), a Pod limit above the quota, a different existing policy or file.
+
+Profiles (defaults; every one can be overridden by a flag):
+  inference  enforce, 8/Pod, quota 16, start-up 15m, grace 2m, inference-critical (1000000, preempts),
+             memory limit + CPU request required, priority-scoped quota
+  training   enforce, 8/Pod, quota 32, start-up 10m, grace 10m, training-preemptible (10000, never preempts),
+             memory limit required
+  batch      enforce, 4/Pod, quota 16, start-up 10m, grace 5m, batch-inference (1000, never preempts),
+             memory limit required
+  notebook   enforce, 1/Pod, quota 4, start-up 5m, grace 1m, notebook-interactive (100, never preempts),
+             MIG/shared pools preferred, LimitRange with default CPU/memory requests
+
+Flags:
+  --profile <name>             inference, training, batch or notebook (required)
+  --pools <a,b>                GpuPools the namespace may use (default: the profile's preference when
+                               the catalogue makes it unambiguous, e.g. the MIG pools for notebooks)
+  --default-pool <pool>        where Pods that select no pool go (default: the first of --pools)
+  --max-gpus-per-pod <n>       accelerators per Pod
+  --gpu-quota <n>              accelerators the namespace may hold at once, per resource
+  --startup-budget <duration>  start-up budget of accelerator containers (90s, 15m, 1h)
+  --grace <duration>           terminationGracePeriodSeconds of accelerator Pods
+  --priority <class>           PriorityClass the namespace's accelerator Pods get
+  --priority-value <n>         value of a --priority class that does not exist yet
+  --mode <enforce|warn|audit>  the policy's mode
+  --labels k=v,...             extra labels for the Namespace
+  --policies <dir>             the GpuPool catalogue and existing policies (default: policies)
+  --out <dir>                  write files instead of printing them: <dir>/<ns>.policy.yaml (use the
+                               policy directory: the webhook loads it) and <dir>/manifests/ (the
+                               cluster objects; the webhook never reads subdirectories)
+  --apply                      server-side apply the cluster objects (field manager gpu-admission);
+                               the policy itself is a file for the webhook's policy directory
+  --dry-run=server             with --apply: send everything as a server dry run; nothing is created
+                               and no file is written
+  --kubeconfig <file>          the cluster (default: in-cluster, $KUBECONFIG, ~/.kube/config); also
+                               without --apply, to leave out PriorityClasses that exist
+  --force                      replace a different existing policy or file, take over a namespace
+                               another policy selects by its labels
+
+Output: without --out, every document as multi-document YAML on stdout. Exit codes: 0 done,
+1 a check failed (nothing written or applied) or apply failed, 2 bad flags or unreadable input.`,
   audit: `Usage: gpu-admission audit [paths... | -] [--policies policies] [--namespace default]
                           [-o table|json|yaml|junit|sarif|policyreport] [--fail-on deny|warn]
 

@@ -1,6 +1,6 @@
 import type { GpuPool, NamespacePolicy } from '../policy/types.js';
 import { globMatch } from '../workload/accelerators.js';
-import { type Requirement, selectionMayMatch } from './selectors.js';
+import { findConflict, type Requirement, selectionMayMatch } from './selectors.js';
 
 /** Node label keys that only accelerator nodes carry (GFD, GKE, Karpenter, AKS). */
 export const ACCELERATOR_LABEL_KEYS: ReadonlySet<string> = new Set([
@@ -45,7 +45,10 @@ export function candidatePools(
   pools: GpuPool[],
   policy: NamespacePolicy,
 ): PoolCandidates {
-  const selected = pools.filter((p) => selectionMayMatch(alts, p.nodeLabels));
+  // An alternative that contradicts itself schedules nowhere (node-selection reports it): it must
+  // not make every pool look reachable.
+  const live = alts.filter((reqs) => findConflict(reqs) === undefined);
+  const selected = pools.filter((p) => selectionMayMatch(live, p.nodeLabels));
   const offering = selected.filter((p) => resources.every((r) => poolOffers(p, r)));
   const usable = offering.filter((p) => poolAllowed(policy, p));
   return { selected, offering, usable };

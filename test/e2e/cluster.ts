@@ -399,6 +399,8 @@ export interface Cluster {
 export interface StartOptions {
   /** Log progress to stderr. */
   verbose?: boolean;
+  /** The webhook's policy directory (default: the repository's policies/); it reloads on change. */
+  policiesDir?: string;
 }
 
 export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
@@ -542,7 +544,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     delete env['KUBERNETES_SERVICE_HOST'];
     delete env['KUBERNETES_SERVICE_PORT'];
     const webhook = startProcess(dir, 'webhook', process.execPath, [
-      'dist/main.js', 'serve', '--policies', join(ROOT, 'policies'), '--host', '127.0.0.1', '--port', String(webhookPort),
+      'dist/main.js', 'serve', '--policies', opts.policiesDir ?? join(ROOT, 'policies'), '--host', '127.0.0.1', '--port', String(webhookPort),
       '--cert', join(certDir, 'tls.crt'), '--key', join(certDir, 'tls.key'), '--shutdown-delay', '0',
     ], env);
     procs.push(webhook);
