@@ -19,6 +19,7 @@ export interface AdmissionReviewResponse {
 }
 
 const MAX_WARNING = 119;
+const MAX_LISTED = 50;
 
 /**
  * The API server drops warnings with control characters or over its size limit, and HTTP headers
@@ -33,7 +34,9 @@ export function denialMessage(v: Verdict, req: AdmissionRequest): string {
   const policy = v.policy;
   const subject = `${req.kind.kind} ${req.namespace ?? ''}/${req.name ?? (req.object as { metadata?: { generateName?: string } } | null)?.metadata?.generateName ?? ''}`;
   const head = `${subject} violates NamespacePolicy "${policy?.name}" (mode ${policy?.mode}, ${policy?.source}):`;
-  const lines = v.denials.map((f, i) => `(${i + 1}) [${f.ruleId}] ${f.path}: ${f.message}. Fix: ${f.fix}.`);
+  // A hostile object can carry thousands of findings: the answer stays small, the count says so.
+  const lines = v.denials.slice(0, MAX_LISTED).map((f, i) => `(${i + 1}) [${f.ruleId}] ${f.path}: ${f.message}. Fix: ${f.fix}.`);
+  if (v.denials.length > MAX_LISTED) lines.push(`... and ${v.denials.length - MAX_LISTED} more violations (${[...new Set(v.denials.map((f) => f.ruleId))].join(', ')})`);
   return [head, ...lines].join('\n');
 }
 
@@ -61,7 +64,10 @@ export function buildResponse(
 ): AdmissionReviewResponse {
   const response: AdmissionResponse = { uid: req.uid, allowed: v.denials.length === 0 };
   if (!response.allowed) response.status = { code: 403, reason: 'Forbidden', message: denialMessage(v, req) };
-  if (v.warnings.length > 0) response.warnings = [...new Set(v.warnings.map(warningText))];
+  if (v.warnings.length > 0) {
+    const texts = [...new Set(v.warnings.map(warningText))];
+    response.warnings = texts.length > MAX_LISTED ? [...texts.slice(0, MAX_LISTED), `[gpu-admission] ${texts.length - MAX_LISTED} more warnings not shown`] : texts;
+  }
   if (allowPatch && response.allowed && v.patch.length > 0) {
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(v.patch)).toString('base64');

@@ -51,7 +51,18 @@ export async function startClusterView(kc: KubeConfig, cache: ClusterCache, logg
 
   let stopped = false;
   const watchOne = <T extends KubernetesObject>(name: Resource, path: string, list: () => Promise<KubernetesListObject<T>>, handle: Handler): void => {
-    const informer = makeInformer<T>(kc, path, list) as Informer<T> & ObjectCache<T>;
+    // Synced once the initial LIST is in the cache, even when the watch that follows never answers.
+    const listed = async (): Promise<KubernetesListObject<T>> => {
+      const result = await list();
+      setImmediate(() => markSynced());
+      return result;
+    };
+    const markSynced = (): void => {
+      if (cache.synced.has(name)) return;
+      cache.markSynced(name);
+      logger.info({ event: 'cluster-synced', resource: name, objects: informer.list().length }, `watching ${name}`);
+    };
+    const informer = makeInformer<T>(kc, path, listed) as Informer<T> & ObjectCache<T>;
     let failedSinceStart = false;
     informer.on('add', (o) => handle('add', o as never));
     informer.on('update', (o) => handle('update', o as never));
@@ -70,10 +81,7 @@ export async function startClusterView(kc: KubeConfig, cache: ClusterCache, logg
         failedSinceStart = true;
         logger.warn({ event: 'cluster-watch-error', resource: name, err: (err as Error).message }, `could not list ${name}`);
       });
-      if (!failedSinceStart && !cache.synced.has(name)) {
-        cache.markSynced(name);
-        logger.info({ event: 'cluster-synced', resource: name, objects: informer.list().length }, `watching ${name}`);
-      }
+      if (!failedSinceStart) markSynced();
     };
     informers.push(informer as unknown as Informer<KubernetesObject>);
     void run();

@@ -85,9 +85,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.code(404).send({ error: 'NotFound', message: `${request.method} ${request.url.split('?')[0]} is not served; use POST /mutate or POST /validate` }));
 
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
-    if (err instanceof BadReview) return reply.code(400).send({ error: 'BadRequest', message: err.message });
-    const status = err.statusCode ?? 500;
+    const status = err instanceof BadReview ? 400 : err.statusCode ?? 500;
     deps.metrics?.error(status);
+    if (err instanceof BadReview) return reply.code(400).send({ error: 'BadRequest', message: err.message });
     if (status < 500) {
       const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? `request body is larger than ${BODY_LIMIT} bytes`
@@ -95,7 +95,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply.code(status).send({ error: status === 413 ? 'PayloadTooLarge' : 'BadRequest', message });
     }
     deps.logger.error({ event: 'review-failed', url: request.url.split('?')[0], err: { message: err.message, stack: err.stack } }, 'unexpected error while handling a review');
-    deps.metrics?.error(500);
     return reply.code(500).send({ error: 'InternalError', message: 'the webhook failed to evaluate the review; the webhook failurePolicy decides' });
   });
 

@@ -160,6 +160,19 @@ describe('bad input', () => {
     await failing.close();
   });
 
+  it('keeps the answer small when an object has thousands of findings', async () => {
+    const review = corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const spec = (review.request.object as { spec: Record<string, unknown> }).spec;
+    spec['containers'] = [{ name: 'web', image: 'nginx' }];
+    spec['tolerations'] = Array.from({ length: 5000 }, () => ({ operator: 'Exists' }));
+    const { status, body } = await post('/validate', review);
+    expect(status).toBe(200);
+    const message = body.response.status.message as string;
+    expect(message).toContain('(50) [gpu-squatting] spec.tolerations[49]');
+    expect(message).toContain('... and 4950 more violations (gpu-squatting)');
+    expect(message.length).toBeLessThan(40_000);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const res = await app.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
