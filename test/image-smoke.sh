@@ -13,7 +13,7 @@ mkdir "$app/certs"
 (cd "$app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
 if [[ -d $app/node_modules/typescript || -d $app/node_modules/vitest ]]; then echo "image-smoke: dev dependencies were installed"; exit 1; fi
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-(cd "$app" && NODE_ENV=production exec node dist/main.js serve --policies "$app/policies" --host 127.0.0.1 --port "$port" --offline --shutdown-delay 0 > "$app/server.log" 2>&1) &
+(cd "$app" && NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4 exec node dist/main.js serve --policies "$app/policies" --host 127.0.0.1 --port "$port" --offline --shutdown-delay 0 > "$app/server.log" 2>&1) &
 pid=$!
 for _ in $(seq 1 100); do
   if curl -fsS --cacert "$app/certs/ca.crt" "https://localhost:$port/readyz" > "$app/readyz.json" 2>/dev/null; then

@@ -587,6 +587,7 @@ describe('the image', () => {
     expect(get(runtime, 'USER')).toEqual(['65532:65532']);
     expect(get(runtime, 'WORKDIR')).toEqual(['/app']);
     expect(get(runtime, 'ENV')).toContain('NODE_ENV=production');
+    expect(get(runtime, 'ENV')).toContain('NODE_OPTIONS=--max-semi-space-size=4');
     expect(get(runtime, 'EXPOSE')).toEqual(['8443']);
     expect(exec(runtime, 'ENTRYPOINT')).toEqual(['/nodejs/bin/node', 'dist/main.js']);
     expect(exec(runtime, 'CMD')).toEqual(['serve', '--policies', '/app/policies']);

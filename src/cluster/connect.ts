@@ -41,17 +41,30 @@ export function missingDefaultClasses(set: PolicySet | undefined, cache: Cluster
   return [...names].filter((c) => cache.priorityClassExists(c) === false).sort();
 }
 
-/** A namespace the watch has not delivered yet is read once, briefly; failures fall back to the policies. */
-export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1000): ((ns: string) => Promise<void>) | undefined {
+/**
+ * A namespace the watch has not delivered yet is read once, briefly; failures fall back to the
+ * policies. Reads of one namespace are shared while in flight and not repeated for `retryMs`, so
+ * an unreachable API server costs at most one bounded read per namespace per period, not one per
+ * review.
+ */
+export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1000, retryMs = 30_000): ((ns: string) => Promise<void>) | undefined {
   const { cache, view } = link;
   if (!cache || !view) return undefined;
+  const inflight = new Map<string, Promise<void>>();
+  const tried = new Map<string, number>();
   return async (ns) => {
     if (cache.knowsNamespace(ns)) return;
-    try {
-      await view.readNamespace(ns, timeoutMs);
-    } catch (err) {
+    const pending = inflight.get(ns);
+    if (pending) return pending;
+    const last = tried.get(ns);
+    if (last !== undefined && Date.now() - last < retryMs) return;
+    if (tried.size > 10_000) tried.clear();
+    tried.set(ns, Date.now());
+    const read = view.readNamespace(ns, timeoutMs).catch((err: unknown) => {
       logger.warn({ event: 'namespace-read-failed', namespace: ns, err: (err as Error).message }, 'namespace not in cache and not readable: judging it without its labels');
-    }
+    }).finally(() => inflight.delete(ns));
+    inflight.set(ns, read);
+    return read;
   };
 }
 
