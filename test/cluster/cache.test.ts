@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterCache, type EventType } from '../../src/cluster/cache.js';
 import { discoverPools, poolDocuments } from '../../src/cluster/discover.js';
-import { missingDefaultClasses, poolMembership } from '../../src/cluster/connect.js';
+import { missingDefaultClasses, namespaceReader, poolMembership } from '../../src/cluster/connect.js';
+import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
 import { PolicyResolver } from '../../src/policy/resolve.js';
 import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from '../../src/workload/accelerators.js';
@@ -171,5 +172,26 @@ describe('pools discover', () => {
     expect(found.map((p) => [p.name, p.resources])).toEqual([['nvidia-l4', ['nvidia.com/gpu']], ['nvidia-a100-sxm4-40gb', ['nvidia.com/mig-1g.5gb']]]);
     expect(found.map((p) => p.taints)).toEqual([[{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }], []]);
     expect(pools().length).toBeGreaterThan(0);
+  });
+});
+
+describe('reading a namespace the cache has not seen', () => {
+  it('reads once while in flight, not again for the retry period when it fails, never for known namespaces', async () => {
+    const cache = fed();
+    let calls = 0;
+    const view = { stop: async () => undefined, readNamespace: async () => { calls += 1; await new Promise((r) => setTimeout(r, 20)); throw new Error('unreachable'); } };
+    const read = namespaceReader({ cache, view, mode: 'cluster', source: 'test' }, pino({ level: 'silent' }), 1000, 60_000)!;
+    await Promise.all([read('new-ns'), read('new-ns'), read('new-ns')]);
+    await read('new-ns');
+    expect(calls).toBe(1);
+    await read('research');
+    expect(calls).toBe(1);
+  });
+
+  it('puts what it read into the cache', async () => {
+    const cache = fed();
+    const view = { stop: async () => undefined, readNamespace: async (name: string) => cache.namespace('add', { metadata: { name, labels: { team: 'ml' } } }) };
+    await namespaceReader({ cache, view, mode: 'cluster', source: 'test' }, pino({ level: 'silent' }))!('fresh');
+    expect(cache.labels('fresh')).toEqual({ team: 'ml' });
   });
 });
