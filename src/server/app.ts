@@ -23,7 +23,8 @@ export interface AppDeps {
 
 type Endpoint = 'mutate' | 'validate';
 
-function toEngineRequest(review: AdmissionReview): EngineRequest {
+/** The engine's view of a decoded review (also what the fuzzer drives the engine with). */
+export function toEngineRequest(review: AdmissionReview): EngineRequest {
   const r = review.request;
   const meta = r.object?.['metadata'] as { namespace?: string } | undefined;
   return {

@@ -197,7 +197,7 @@ class Conn {
     this.buf = null;
     this.need = -1;
     return new Promise((resolve, reject) => {
-      s.once('secureConnect', resolve);
+      s.once('secureConnect', () => resolve(s));
       s.once('error', reject);
     });
   }
@@ -938,7 +938,7 @@ function round(n, digits) {
   return Number.isFinite(n) ? Number(n.toFixed(digits)) : null;
 }
 
-export { buildCorpus, synthesizedReviews, manyPoliciesDir, policyDoc };
+export { buildCorpus, synthesizedReviews, manyPoliciesDir, policyDoc, Conn, requestBuffer, sendOnce };
 
 if (process.argv[1] === SELF) {
   if (process.argv[2] === '--echo-server') await echoServer();

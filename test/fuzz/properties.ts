@@ -21,6 +21,7 @@
  *   malformed  a review with random subtrees replaced, removed or retyped is answered 200 (uid
  *              echoed) or 400 {error, message}, never 500, and Object.prototype stays clean.
  */
+import { toEngineRequest } from '../../src/server/app.js';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -284,21 +285,8 @@ export function newStats(): Stats {
   return { known: {}, reviews: 0, engineChecked: 0, patched: 0, idempotencyChecked: 0, poolTolerationsChecked: 0, noNewDenialChecked: 0, denied: 0, skipped: 0, http: 0, malformed: 0, malformed400: 0, malformed200: 0, denialsByRule: {} };
 }
 
-/** The engine request the app builds from a decoded review (src/server/app.ts toEngineRequest). */
-export function engineRequest(review: AdmissionReview): EngineRequest {
-  const r = review.request;
-  const meta = r.object?.['metadata'] as { namespace?: string } | undefined;
-  return {
-    kind: { group: r.kind.group, kind: r.kind.kind },
-    operation: r.operation,
-    namespace: r.namespace ?? meta?.namespace ?? '',
-    name: r.name,
-    subResource: r.subResource,
-    object: r.object ?? undefined,
-    oldObject: r.oldObject ?? undefined,
-    userInfo: { username: r.userInfo?.username, groups: Array.isArray(r.userInfo?.groups) ? r.userInfo.groups : undefined },
-  };
-}
+/** The engine request the app builds from a decoded review. */
+export const engineRequest: (review: AdmissionReview) => EngineRequest = toEngineRequest;
 
 const findingKey = (f: Finding): string => `${f.ruleId}@${f.path}`;
 

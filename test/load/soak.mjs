@@ -50,10 +50,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance } from 'node:perf_hooks';
-import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCorpus } from '../bench/bench.mjs';
+import { buildCorpus, Conn, requestBuffer, sendOnce } from '../bench/bench.mjs';
 import { FAKE_NAMESPACES, startFakeApiServer } from './fake-apiserver.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -198,88 +197,7 @@ async function metric(port, name) {
   return m ? Number(m[1]) : undefined;
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
-
-class Conn {
-  constructor(target) {
-    this.target = target;
-    this.socket = undefined;
-    this.buf = null;
-    this.need = -1;
-    this.cb = null;
-    this.closing = false;
-  }
-
-  open() {
-    const s = connect({ host: '127.0.0.1', port: this.target.port, ca: this.target.ca, servername: 'localhost' });
-    s.setNoDelay(true);
-    s.on('data', (chunk) => { if (this.socket === s) this.onData(chunk); });
-    s.on('error', (err) => { if (this.socket === s) this.fail(err); });
-    s.on('close', () => { if (this.socket === s) this.fail(new Error('connection closed')); });
-    this.socket = s;
-    this.buf = null;
-    this.need = -1;
-    return new Promise((resolve, reject) => {
-      s.once('secureConnect', () => resolve(s));
-      s.once('error', reject);
-    });
-  }
-
-  send(request, cb) {
-    if (!this.socket || this.socket.destroyed) this.open().catch(() => undefined);
-    this.cb = cb;
-    this.socket.write(request);
-  }
-
-  fail(err) {
-    const cb = this.cb;
-    this.cb = null;
-    if (this.socket && !this.socket.destroyed) this.socket.destroy();
-    this.socket = undefined;
-    if (cb && !this.closing) cb(err, 0, null);
-  }
-
-  onData(chunk) {
-    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
-    for (;;) {
-      if (this.need < 0) {
-        const end = this.buf.indexOf(CRLFCRLF);
-        if (end < 0) return;
-        const head = this.buf.toString('latin1', 0, end);
-        const m = CONTENT_LENGTH.exec(head);
-        if (!m) return this.fail(new Error(`response without Content-Length: ${head.split('\r\n')[0]}`));
-        this.status = Number(head.slice(9, 12));
-        this.need = Number(m[1]);
-        this.buf = this.buf.subarray(end + 4);
-      }
-      if (this.buf.length < this.need) return;
-      const body = this.buf.subarray(0, this.need);
-      this.buf = this.buf.length === this.need ? null : this.buf.subarray(this.need);
-      this.need = -1;
-      const cb = this.cb;
-      this.cb = null;
-      if (cb) cb(null, this.status, body);
-      if (this.buf === null) return;
-    }
-  }
-
-  close() {
-    this.closing = true;
-    this.socket?.destroy();
-    this.socket = undefined;
-  }
-}
-
-function requestBuffer(path, port, body) {
-  const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUser-Agent: kube-apiserver-admission\r\n` +
-    `Accept: application/json, */*\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
-}
-
-function sendOnce(conn, request) {
-  return new Promise((resolve, reject) => conn.send(request, (err, status, body) => (err ? reject(err) : resolve({ status, body }))));
-}
+// The lean keep-alive TLS client is the benchmark's: one implementation for both scripts.
 
 /** One review on a fresh connection: the serial the handshake presented and the answer. */
 async function freshReview(target, request) {
