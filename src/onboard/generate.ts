@@ -122,7 +122,7 @@ const SETTING_LINES: [ProfileSetting, (p: Plan) => string, string][] = [
   ['startupBudget', (p) => `startup budget ${formatSeconds(p.startupBudgetSeconds)}`, '--startup-budget'],
   ['grace', (p) => `termination grace ${formatSeconds(p.graceSeconds)}`, '--grace'],
   ['priority', (p) => `priority ${p.priority.name} (${p.priority.value}, ${p.priority.preemptionPolicy})`, '--priority'],
-  ['requirements', (p) => `requirements memoryLimit ${p.profile.requirements.memoryLimit}, cpuRequest ${p.profile.requirements.cpuRequest}`, ''],
+  ['requirements', (p) => `requirements memoryLimit ${p.profile.requirements.memoryLimit}, cpuRequest ${p.profile.requirements.cpuRequest}, readinessProbe ${p.profile.requirements.readinessProbe}`, ''],
 ];
 
 function policyHeader(p: Plan): string[] {

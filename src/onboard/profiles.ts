@@ -62,7 +62,7 @@ export interface Profile {
   startupBudgetSeconds: number;
   graceSeconds: number;
   priorityClass: string;
-  requirements: { memoryLimit: boolean; cpuRequest: boolean };
+  requirements: { memoryLimit: boolean; cpuRequest: boolean; readinessProbe: boolean };
   /** A ResourceQuota scoped to the priority class: the namespace's permit to use a preempting class. */
   priorityQuota: boolean;
   limitRange?: ContainerDefaults;
@@ -80,7 +80,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     summary: 'real-time model serving',
     mode: 'enforce', poolPreference: 'whole', maxPerPod: 8, gpuQuota: 16,
     startupBudgetSeconds: 900, graceSeconds: 120, priorityClass: 'inference-critical',
-    requirements: { memoryLimit: true, cpuRequest: true }, priorityQuota: true,
+    requirements: { memoryLimit: true, cpuRequest: true, readinessProbe: true }, priorityQuota: true,
     why: {
       mode: NEW_NAMESPACE_MODE,
       pools: 'model servers use whole GPUs: tensor parallelism and predictable latency need dedicated devices',
@@ -89,7 +89,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       startupBudget: 'downloading weights and loading them onto the GPU takes minutes; a liveness probe must not kill the server meanwhile',
       grace: 'readiness turns false first, then in-flight requests (long generations) get two minutes to finish',
       priority: 'serving is production: it may preempt training, batch and notebooks, and nothing onboarded may preempt it',
-      requirements: 'a model server without a memory limit is OOM-killed unpredictably and one without a CPU request is throttled under load; readiness probes cannot be required by a policy yet, so a container without a probe gets a warning',
+      requirements: 'a model server without a memory limit is OOM-killed unpredictably, one without a CPU request is throttled under load, and one without a readiness probe takes traffic before its weights are loaded',
       limitRange: 'none: the policy requires explicit memory limits and CPU requests, and LimitRange defaults would satisfy that silently',
     },
   },
@@ -98,7 +98,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     summary: 'training and fine-tuning Jobs',
     mode: 'enforce', poolPreference: 'whole', maxPerPod: 8, gpuQuota: 32,
     startupBudgetSeconds: 600, graceSeconds: 600, priorityClass: 'training-preemptible',
-    requirements: { memoryLimit: true, cpuRequest: false }, priorityQuota: false,
+    requirements: { memoryLimit: true, cpuRequest: false, readinessProbe: false }, priorityQuota: false,
     why: {
       mode: NEW_NAMESPACE_MODE,
       pools: 'distributed training wants whole GPUs with NVLink; MIG slices are too small',
@@ -116,7 +116,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     summary: 'batch (offline) inference',
     mode: 'enforce', poolPreference: 'whole', maxPerPod: 4, gpuQuota: 16,
     startupBudgetSeconds: 600, graceSeconds: 300, priorityClass: 'batch-inference',
-    requirements: { memoryLimit: true, cpuRequest: false }, priorityQuota: false,
+    requirements: { memoryLimit: true, cpuRequest: false, readinessProbe: false }, priorityQuota: false,
     why: {
       mode: NEW_NAMESPACE_MODE,
       pools: 'throughput jobs use whole GPUs; cheaper pools are a good choice here (--pools)',
@@ -134,7 +134,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     summary: 'interactive notebooks',
     mode: 'enforce', poolPreference: 'shared', maxPerPod: 1, gpuQuota: 4,
     startupBudgetSeconds: 300, graceSeconds: 60, priorityClass: 'notebook-interactive',
-    requirements: { memoryLimit: false, cpuRequest: false }, priorityQuota: false,
+    requirements: { memoryLimit: false, cpuRequest: false, readinessProbe: false }, priorityQuota: false,
     limitRange: { defaultRequest: { cpu: '500m', memory: '2Gi' } },
     why: {
       mode: NEW_NAMESPACE_MODE,

@@ -58,7 +58,7 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
     startupProbe: { minBudgetSeconds: s.startupProbe?.minBudgetSeconds },
     terminationGracePeriodSeconds: s.terminationGracePeriodSeconds,
     priority: { defaultClass: s.priority?.defaultClass, allowedClasses: s.priority?.allowedClasses ?? [] },
-    requirements: { memoryLimit: s.requirements?.memoryLimit ?? false, cpuRequest: s.requirements?.cpuRequest ?? false },
+    requirements: { memoryLimit: s.requirements?.memoryLimit ?? false, cpuRequest: s.requirements?.cpuRequest ?? false, readinessProbe: s.requirements?.readinessProbe ?? false },
     mutations: {
       templates: m.templates ?? false,
       tolerations: m.tolerations ?? true,

@@ -110,7 +110,7 @@ const namespacePolicySpec = {
     requirements: {
       type: 'object',
       additionalProperties: false,
-      properties: { memoryLimit: boolSwitch, cpuRequest: boolSwitch },
+      properties: { memoryLimit: boolSwitch, cpuRequest: boolSwitch, readinessProbe: boolSwitch },
     },
     mutations: {
       type: 'object',

@@ -75,7 +75,7 @@ export interface NamespacePolicy {
     /** Classes Pods may name; empty = any class that is not `system-*`. */
     allowedClasses: string[];
   };
-  requirements: { memoryLimit: boolean; cpuRequest: boolean };
+  requirements: { memoryLimit: boolean; cpuRequest: boolean; readinessProbe: boolean };
   mutations: MutationSwitches;
   exemptions: Exemption[];
 }

@@ -8,8 +8,8 @@ function has(map: unknown, key: string): boolean {
 }
 
 function check(a: PodAnalysis): Finding[] {
-  const { memoryLimit, cpuRequest } = a.policy.requirements;
-  if ((!memoryLimit && !cpuRequest) || !a.policy.accelerators.allowed) return [];
+  const { memoryLimit, cpuRequest, readinessProbe } = a.policy.requirements;
+  if ((!memoryLimit && !cpuRequest && !readinessProbe) || !a.policy.accelerators.allowed) return [];
   const out: Finding[] = [];
   for (const ref of a.acc.acceleratorContainers) {
     const r = ref.container.resources ?? {};
@@ -24,12 +24,19 @@ function check(a: PodAnalysis): Finding[] {
         `accelerator container "${name}" has no CPU request; the namespace policy requires one`,
         'set resources.requests.cpu (e.g. "4") so the scheduler reserves CPU to feed the accelerator'));
     }
+    // A model server without readiness takes traffic before its weights are loaded; the
+    // startupProbe budget is also derived from this probe.
+    if (readinessProbe && !ref.container.readinessProbe && !a.target.virtual) {
+      out.push(finding(ID, at(a, `${ref.path}.readinessProbe`),
+        `accelerator container "${name}" has no readinessProbe; the namespace policy requires one`,
+        'add a readinessProbe (e.g. httpGet /health on the serving port) so traffic waits until the model is loaded'));
+    }
   }
   return out;
 }
 
 export const containerResources: Rule = {
   id: ID,
-  summary: 'Accelerator containers carry the memory limit and CPU request the policy requires',
+  summary: 'Accelerator containers carry the memory limit, CPU request and readiness probe the policy requires',
   check,
 };

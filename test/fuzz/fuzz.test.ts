@@ -40,7 +40,7 @@ it('mutation does not turn an admissible Pod into a denied one (impossible affin
   const object = {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'inference' },
     spec: {
-      containers: [{ name: 'main', resources: { limits: { 'nvidia.com/gpu': '1', memory: '1Gi', cpu: '1' } } }],
+      containers: [{ name: 'main', resources: { limits: { 'nvidia.com/gpu': '1', memory: '1Gi', cpu: '1' } }, readinessProbe: { httpGet: { path: '/health', port: 8000 } } }],
       affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
         { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['a'] }, { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['b'] }] },
         { matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-a100-80gb'] }] },

@@ -68,3 +68,20 @@ describe(ID, () => {
     expect(f.message).toContain('"containers[0]"');
   });
 });
+
+describe('container-resources: readinessProbe', () => {
+  const required = (): ReturnType<typeof policy> => policy({ requirements: { readinessProbe: true } });
+  it('denies an accelerator container without a readinessProbe when the policy requires one', () => {
+    const findings = rule.check(analysisOf({ containers: [gpuContainer()] }, required()));
+    expect(findings.map((f) => [f.ruleId, f.path])).toEqual([['container-resources', 'spec.containers[0].readinessProbe']]);
+    expect(findings[0]?.fix).toContain('readinessProbe');
+  });
+  it('allows one with a readinessProbe', () => {
+    const c = gpuContainer({ readinessProbe: { httpGet: { path: '/health', port: 8000 } } });
+    expect(rule.check(analysisOf({ containers: [c] }, required()))).toEqual([]);
+  });
+  it('skips CPU containers and policies that do not require it', () => {
+    expect(rule.check(analysisOf({ containers: [gpuContainer(), cpuContainer({ name: 'sidecar' })] }, policy()))).toEqual([]);
+    expect(rule.check(analysisOf({ containers: [cpuContainer()] }, required()))).toEqual([]);
+  });
+});

@@ -551,7 +551,8 @@ describe('unicode', () => {
     const { '/validate': v } = await expectAnswer(review({ name, object: squatter }), { deny: [['gpu-squatting', 'spec.tolerations[0]']] });
     expect(v?.body['response']['status']['message']).toContain(name);
     const noProbe = podReview(container((c) => { c['name'] = 'ü\u0007🚀'; delete c['readinessProbe']; delete c['startupProbe']; }));
-    const { '/mutate': m } = await expectAnswer(noProbe, { allow: true });
+    // The inference policy requires a readinessProbe: /validate denies, /mutate answers with the warning.
+    const { '/mutate': m } = await expectAnswer(noProbe, { deny: [['container-resources', 'spec.containers[0].readinessProbe']] });
     expect(m?.body['response']['warnings']).toEqual([expect.stringMatching(/^\[startup-probe\] container " +" has no probe/)]);
   });
 
