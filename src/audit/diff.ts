@@ -1,25 +1,7 @@
 import type { PatchOperation } from '../engine/evaluate.js';
+import { pointerToPath, valueAt } from '../util/pointer.js';
 
-function unescape(token: string): string {
-  return token.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
-/** `/spec/nodeSelector/cloud.google.com~1gke-accelerator` -> `spec.nodeSelector[cloud.google.com/gke-accelerator]`. */
-export function pointerToPath(pointer: string): string {
-  return pointer.split('/').slice(1).map(unescape).reduce((acc, t) => {
-    if (/^(\d+|-)$/.test(t) || /[./]/.test(t)) return `${acc}[${t}]`;
-    return acc ? `${acc}.${t}` : t;
-  }, '');
-}
-
-function valueAt(doc: unknown, pointer: string): unknown {
-  let v = doc;
-  for (const t of pointer.split('/').slice(1).map(unescape)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[t];
-  }
-  return v;
-}
+export { pointerToPath };
 
 const show = (v: unknown): string => JSON.stringify(v);
 

@@ -1,6 +1,7 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { NamespacePolicy } from '../policy/types.js';
 import type { PolicyResolver } from '../policy/resolve.js';
+import { valueAt } from '../util/pointer.js';
 import { findPodSpecs, type GroupKind } from '../workload/pod-spec.js';
 import { checkPodSpecShape } from '../workload/shape.js';
 import { analyse } from './analyse.js';
@@ -52,15 +53,6 @@ function sortByMode(v: Verdict, findings: Finding[], policy: NamespacePolicy): v
 }
 
 const key = (f: Finding): string => `${f.ruleId}\u0000${f.path}\u0000${f.message}`;
-
-function valueAt(object: unknown, pointer: string): unknown {
-  let v = object;
-  for (const seg of pointer.split('/').slice(1)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return v;
-}
 
 interface Prepared {
   verdict: Verdict;

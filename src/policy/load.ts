@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gpuPoolSchema, namespacePolicySchema } from './schema.js';
 import { crossCheck, type GpuPoolDoc, type NamespacePolicyDoc, toPolicy, toPool } from './normalize.js';
+import { escapeToken, pointerToPath } from '../util/pointer.js';
 import { parseYamlDocuments } from '../util/yaml.js';
 import { API_VERSION, type GpuPool, type NamespacePolicy, type PolicySet } from './types.js';
 
@@ -25,11 +26,8 @@ const validators: Record<string, ValidateFunction> = {
 };
 
 function fieldPath(e: ErrorObject): string {
-  const base = e.instancePath.replace(/^\//, '').split('/').filter(Boolean)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
-  const extra = e.keyword === 'additionalProperties' ? `.${String(e.params['additionalProperty'])}` : '';
-  return (base + extra) || '(document)';
+  const extra = e.keyword === 'additionalProperties' ? `/${escapeToken(String(e.params['additionalProperty']))}` : '';
+  return pointerToPath(e.instancePath + extra) || '(document)';
 }
 
 function describeError(e: ErrorObject): string {

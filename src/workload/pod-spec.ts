@@ -1,5 +1,6 @@
 import type { V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
 import type { PodSpecTarget } from '../engine/types.js';
+import { escapeToken, pointerToPath } from '../util/pointer.js';
 import { virtualTargets } from './virtual-specs.js';
 
 export interface GroupKind {
@@ -70,29 +71,21 @@ function isObject(v: unknown): v is Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-const escape = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
-
-/** `/spec/workerGroupSpecs/0/template/spec` -> `spec.workerGroupSpecs[0].template.spec`. */
-export function dottedPath(parts: { key: string; index: boolean }[]): string {
-  return parts.reduce((acc, p) => (p.index ? `${acc}[${p.key}]` : acc ? `${acc}.${p.key}` : p.key), '');
-}
-
 interface Found {
   value: unknown;
   pointer: string;
-  parts: { key: string; index: boolean }[];
 }
 
 function expand(root: unknown, pattern: string): Found[] {
-  let found: Found[] = [{ value: root, pointer: '', parts: [] }];
+  let found: Found[] = [{ value: root, pointer: '' }];
   for (const seg of pattern.split('/').slice(1)) {
     const next: Found[] = [];
     for (const f of found) {
       if (seg === '*') {
-        if (Array.isArray(f.value)) f.value.forEach((v, i) => next.push({ value: v, pointer: `${f.pointer}/${i}`, parts: [...f.parts, { key: String(i), index: true }] }));
-        else if (isObject(f.value)) for (const [k, v] of Object.entries(f.value)) next.push({ value: v, pointer: `${f.pointer}/${escape(k)}`, parts: [...f.parts, { key: k, index: false }] });
+        if (Array.isArray(f.value)) f.value.forEach((v, i) => next.push({ value: v, pointer: `${f.pointer}/${i}` }));
+        else if (isObject(f.value)) for (const [k, v] of Object.entries(f.value)) next.push({ value: v, pointer: `${f.pointer}/${escapeToken(k)}` });
       } else if (isObject(f.value) && Object.hasOwn(f.value, seg)) {
-        next.push({ value: f.value[seg], pointer: `${f.pointer}/${seg}`, parts: [...f.parts, { key: seg, index: false }] });
+        next.push({ value: f.value[seg], pointer: `${f.pointer}/${seg}` });
       }
     }
     found = next;
@@ -113,11 +106,11 @@ export function findPodSpecs(gk: GroupKind, object: unknown): PodSpecTarget[] {
       if (!isObject(f.value)) continue;
       const holder = locator.podSpec ? { spec: f.value } : f.value;
       if (!isObject(holder['spec'])) continue;
-      const parts = locator.podSpec ? f.parts : [...f.parts, { key: 'spec', index: false }];
+      const pointer = locator.podSpec ? f.pointer : `${f.pointer}/spec`;
       targets.push({
         spec: holder['spec'] as unknown as V1PodSpec,
-        pointer: locator.podSpec ? f.pointer : `${f.pointer}/spec`,
-        path: dottedPath(parts),
+        pointer,
+        path: pointerToPath(pointer),
         metadata: isObject(holder['metadata']) ? (holder['metadata'] as V1ObjectMeta) : undefined,
         isTemplate: key !== '/Pod',
       });

@@ -1,3 +1,4 @@
+import { joinPath, pointerToPath } from '../util/pointer.js';
 import { Ajv, type ErrorObject } from 'ajv';
 
 /**
@@ -80,11 +81,6 @@ export interface ShapeError {
   message: string;
 }
 
-function dotted(pointer: string): string {
-  return pointer.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : /[./]/.test(part) ? `${acc}[${part}]` : `${acc}.${part}`), '');
-}
-
 type ResourceMaps = { resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> } };
 
 /** Distinct resource names across all containers (the schema cannot count across items). */
@@ -109,5 +105,5 @@ function tooManyResourceNames(spec: Record<string, unknown>, base: string): Shap
 export function checkPodSpecShape(spec: unknown, base: string): ShapeError | undefined {
   if (check(spec)) return tooManyResourceNames(spec as Record<string, unknown>, base);
   const e = (check.errors ?? [])[0] as ErrorObject;
-  return { path: `${base}${dotted(e.instancePath)}`, message: e.message ?? 'has the wrong type' };
+  return { path: joinPath(base, pointerToPath(e.instancePath)), message: e.message ?? 'has the wrong type' };
 }
