@@ -20,7 +20,7 @@ export async function connectCluster(opts: { offline: boolean; kubeconfig?: stri
     logger.info({ event: 'cluster', mode: 'offline' }, 'offline (--offline): judging from policy files only');
     return { mode: 'offline', source: '--offline' };
   }
-  if (!configExists(opts.kubeconfig)) {
+  if (!configSource(opts.kubeconfig)) {
     logger.info({ event: 'cluster', mode: 'offline' }, 'no in-cluster config or kubeconfig found: judging from policy files only');
     return { mode: 'offline', source: 'no configuration' };
   }
@@ -68,13 +68,18 @@ export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1
   };
 }
 
-/** Whether any cluster configuration is there to load (checked without loading client-node). */
-export function configExists(explicit?: string): boolean {
-  if (explicit) return true;
-  if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return true;
-  const env = process.env['KUBECONFIG'];
-  if (env?.split(':').some((f) => f && existsSync(f))) return true;
-  return existsSync(join(homedir(), '.kube', 'config'));
+export type ConfigSource = { kind: 'in-cluster' } | { kind: 'file'; path: string };
+
+/**
+ * Where the cluster configuration comes from: --kubeconfig, else the in-cluster service account,
+ * else $KUBECONFIG, else ~/.kube/config. Found without loading client-node.
+ */
+export function configSource(explicit?: string): ConfigSource | undefined {
+  if (explicit) return { kind: 'file', path: explicit };
+  if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return { kind: 'in-cluster' };
+  const home = join(homedir(), '.kube', 'config');
+  const path = process.env['KUBECONFIG']?.split(':').find((f) => f && existsSync(f)) ?? (existsSync(home) ? home : undefined);
+  return path ? { kind: 'file', path } : undefined;
 }
 
 /** Nodes per pool (a node belongs to a pool when it carries all the pool's nodeLabels), once nodes are synced. */

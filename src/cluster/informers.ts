@@ -1,34 +1,27 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import {
   CoreV1Api, KubeConfig, makeInformer, ResourceV1Api, SchedulingV1Api,
   type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterCache, EventType, Resource } from './cache.js';
+import { configSource } from './connect.js';
 
 export interface KubeConfigChoice {
   kc: KubeConfig;
   source: string;
 }
 
-/** In-cluster service account, else --kubeconfig / $KUBECONFIG / ~/.kube/config; undefined when none exists. */
+/** The KubeConfig for configSource()'s choice; undefined when none exists. */
 export function findKubeConfig(explicit?: string): KubeConfigChoice | undefined {
+  const source = configSource(explicit);
+  if (!source) return undefined;
   const kc = new KubeConfig();
-  if (explicit) {
-    kc.loadFromFile(explicit);
-    return { kc, source: explicit };
-  }
-  if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) {
+  if (source.kind === 'in-cluster') {
     kc.loadFromCluster();
     return { kc, source: 'in-cluster service account' };
   }
-  const env = process.env['KUBECONFIG'];
-  const file = env?.split(':').find((f) => f && existsSync(f)) ?? (existsSync(join(homedir(), '.kube', 'config')) ? join(homedir(), '.kube', 'config') : undefined);
-  if (!file) return undefined;
-  kc.loadFromFile(file);
-  return { kc, source: file };
+  kc.loadFromFile(source.path);
+  return { kc, source: source.path };
 }
 
 type Handler = (type: EventType, obj: never) => void;

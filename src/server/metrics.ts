@@ -28,11 +28,19 @@ export class Metrics {
   readonly generation = new Gauge({ name: 'gpu_admission_policy_generation', help: 'Successful policy loads since start (the serving generation)', registers: [this.registry] });
   readonly lastReloadFailed = new Gauge({ name: 'gpu_admission_policy_last_reload_failed', help: '1 when the last policy change was rejected (the previous generation keeps serving)', registers: [this.registry] });
   readonly certExpiry = new Gauge({ name: 'gpu_admission_certificate_expiry_timestamp_seconds', help: 'notAfter of the serving certificate', registers: [this.registry] });
-  readonly informerSynced = new Gauge({
-    name: 'gpu_admission_informer_synced', help: '1 once a cluster watch has its initial list', labelNames: ['resource'] as const, registers: [this.registry],
-  });
+  private syncedSource?: () => { resources: readonly string[]; synced: ReadonlySet<string> };
+  readonly informerSynced: Gauge<'resource'>;
 
   constructor(defaults = true) {
+    const metrics = this;
+    // Read from the cluster cache when scraped: no state kept twice, no timer.
+    this.informerSynced = new Gauge({
+      name: 'gpu_admission_informer_synced', help: '1 once a cluster watch has its initial list', labelNames: ['resource'] as const, registers: [this.registry],
+      collect() {
+        const source = metrics.syncedSource?.();
+        if (source) for (const r of source.resources) this.set({ resource: r }, source.synced.has(r) ? 1 : 0);
+      },
+    });
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'gpu_admission_' });
   }
 
@@ -43,6 +51,11 @@ export class Metrics {
     for (const f of v.warnings) this.violations.inc({ rule: f.ruleId, outcome: 'warn' });
     for (const f of v.recorded) this.violations.inc({ rule: f.ruleId, outcome: 'audit' });
     for (const n of v.notes) this.mutations.inc({ mutator: n.mutator });
+  }
+
+  /** Where informer sync state comes from (the cluster cache), when there is a cluster view. */
+  watchSync(source: () => { resources: readonly string[]; synced: ReadonlySet<string> }): void {
+    this.syncedSource = source;
   }
 
   error(status: number): void {

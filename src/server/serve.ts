@@ -85,13 +85,8 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
   } });
   const material = await certs.load();
   metrics.certExpiry.set(Math.floor(material.notAfter.getTime() / 1000));
-  if (cluster.cache) {
-    const cache = cluster.cache;
-    metrics.informerSynced.reset();
-    for (const r of ['namespaces', 'nodes', 'priorityclasses', 'resourceclaimtemplates'] as const) metrics.informerSynced.set({ resource: r }, 0);
-    const synced = setInterval(() => { for (const r of cache.synced) metrics.informerSynced.set({ resource: r }, 1); }, 1000);
-    synced.unref();
-  }
+  const cache = cluster.cache;
+  if (cache) metrics.watchSync(() => ({ resources: WATCHED, synced: cache.synced }));
   const clientCa = o.clientCa ? await readFile(o.clientCa) : undefined;
 
   let shuttingDown = false;
@@ -168,6 +163,8 @@ function watchMissingClasses(store: PolicyStore, cluster: ClusterLink, logger: L
   timer.unref();
   return timer;
 }
+
+const WATCHED = ['namespaces', 'nodes', 'priorityclasses', 'resourceclaimtemplates'] as const;
 
 /** ECDHE key exchange with AEAD ciphers for TLS 1.2; TLS 1.3 suites are always on. */
 export const MODERN_CIPHERS = [
