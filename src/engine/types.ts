@@ -98,6 +98,8 @@ export interface PodAnalysis {
   daemonSet: boolean;
   /** Who sent the request, when it came from the API server (absent in audits). */
   userInfo?: RequestUser;
+  /** `group/Kind` of the object under review (`apps/DaemonSet`). */
+  objectKind?: string;
 }
 
 export interface Rule {
