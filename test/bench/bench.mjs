@@ -938,7 +938,7 @@ function round(n, digits) {
   return Number.isFinite(n) ? Number(n.toFixed(digits)) : null;
 }
 
-export { buildCorpus, synthesizedReviews, manyPoliciesDir, policyDoc, Conn, requestBuffer, sendOnce };
+export { buildCorpus, synthesizedReviews, manyPoliciesDir, policyDoc, Conn, requestBuffer, sendOnce, freePort };
 
 if (process.argv[1] === SELF) {
   if (process.argv[2] === '--echo-server') await echoServer();

@@ -46,13 +46,12 @@ import { spawn } from 'node:child_process';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCorpus, Conn, requestBuffer, sendOnce } from '../bench/bench.mjs';
+import { buildCorpus, Conn, freePort, requestBuffer, sendOnce } from '../bench/bench.mjs';
 import { FAKE_NAMESPACES, startFakeApiServer } from './fake-apiserver.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -112,18 +111,6 @@ function tempDir(prefix) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function run(args, label) {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -21,14 +21,12 @@
  * path fails the test), and a request that never settles is cut by a timer.
  */
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyLikeApiServer } from '../../src/admission/patch.js';
 import { MAX_OBJECT_DEPTH } from '../../src/admission/review.js';
-import type { Engine } from '../../src/engine/engine.js';
 import { BODY_LIMIT } from '../../src/server/app.js';
 import { SHAPE_LIMITS } from '../../src/workload/shape.js';
-import { decodePatchB64, shippedEngine, testApp } from '../support/app.js';
+import { decodePatchB64, useShippedApp } from '../support/app.js';
 
 type Json = Record<string, any>;
 
@@ -41,15 +39,7 @@ const SHAPE = 'pod-spec-shape';
 const FAST_MS = 2_000;
 const HUGE_MS = 10_000;
 
-let engine: Engine;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  engine = await shippedEngine();
-  app = testApp(() => engine);
-  await app.ready();
-});
-afterAll(async () => app.close());
+const shipped = useShippedApp();
 
 // ---------------------------------------------------------------------------------------------
 // Builders: every call returns a fresh object.
@@ -179,7 +169,7 @@ async function post(url: string, payload: string | Buffer | Readable, limitMs: n
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${url}: no answer within ${limitMs} ms`)), limitMs); });
   try {
-    const res = await Promise.race([app.inject({ method: 'POST', url, payload, headers }), timeout]);
+    const res = await Promise.race([shipped.app().inject({ method: 'POST', url, payload, headers }), timeout]);
     const ms = performance.now() - started;
     return { status: res.statusCode, body: res.json() as Json, ms };
   } finally {

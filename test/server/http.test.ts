@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { BODY_LIMIT } from '../../src/server/app.js';
-import { corpusReview, decodePatchB64, shippedEngine, testApp } from '../support/app.js';
+import { corpusReview, decodePatchB64, testApp, useShippedApp } from '../support/app.js';
 
-let engine: Engine;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  engine = await shippedEngine();
-  app = testApp(() => engine);
-  await app.ready();
-});
-afterAll(async () => app.close());
+const shipped = useShippedApp();
 
 async function post(url: string, payload: unknown, headers: Record<string, string> = {}) {
-  const res = await app.inject({ method: 'POST', url, payload: typeof payload === 'string' ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers } });
+  const res = await shipped.app().inject({ method: 'POST', url, payload: typeof payload === 'string' ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers } });
   return { status: res.statusCode, body: res.json() as Record<string, any> };
 }
 
@@ -149,7 +140,7 @@ describe('bad input', () => {
 
   it('answers an unexpected exception with 500 and keeps serving', async () => {
     let broken = true;
-    const failing = testApp(() => (broken ? ({ mutate: () => { throw new Error('boom'); } } as unknown as Engine) : engine));
+    const failing = testApp(() => (broken ? ({ mutate: () => { throw new Error('boom'); } } as unknown as Engine) : shipped.engine()));
     const payload = JSON.stringify(corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference'));
     const first = await failing.inject({ method: 'POST', url: '/mutate', payload, headers: { 'content-type': 'application/json' } });
     expect(first.statusCode).toBe(500);
@@ -174,7 +165,7 @@ describe('bad input', () => {
   });
 
   it('answers unknown routes with a JSON 404', async () => {
-    const res = await app.inject({ method: 'GET', url: '/nope' });
+    const res = await shipped.app().inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json().message).toContain('/mutate');
   });
@@ -182,10 +173,10 @@ describe('bad input', () => {
 
 describe('health', () => {
   it('/healthz is 200 while the process lives', async () => {
-    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await shipped.app().inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
   it('/readyz follows readiness', async () => {
-    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    expect((await shipped.app().inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     const notReady = testApp(() => undefined, false);
     expect((await notReady.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
     await notReady.close();

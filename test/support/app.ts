@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -37,4 +38,17 @@ export function corpusReviewFiles(): string[] {
 
 export function decodePatchB64(patch: unknown): unknown[] {
   return typeof patch === 'string' ? (JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as unknown[]) : [];
+}
+
+/** For a test file: the app on the shipped policies, built before its tests and closed after. */
+export function useShippedApp(): { app(): FastifyInstance; engine(): Engine } {
+  let engine: Engine;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    engine = await shippedEngine();
+    app = testApp(() => engine);
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+  return { app: () => app, engine: () => engine };
 }
