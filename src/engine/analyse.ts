@@ -40,6 +40,11 @@ export function ownerKindOf(input: Pick<AnalysisInput, 'objectMeta' | 'target'>)
   return controllerKind(input.target.isTemplate ? input.objectMeta : input.objectMeta ?? input.target.metadata);
 }
 
+function chosenPriorityClass(name: unknown, config: EngineConfig): string | undefined {
+  if (typeof name !== 'string' || name === '') return undefined;
+  return name === config.cluster?.globalDefaultClass() && !name.startsWith('system-') ? undefined : name;
+}
+
 export function analyse(input: AnalysisInput): PodAnalysis {
   const { target, policy, config } = input;
   const acc = analyseAccelerators(target.spec, config.accelerators, {
@@ -61,5 +66,6 @@ export function analyse(input: AnalysisInput): PodAnalysis {
     candidates: candidatePools(alts, acc.resources, config.pools, policy),
     gated: Array.isArray(gates) && gates.length > 0,
     daemonSet: isDaemonSetWorkload(input),
+    chosenPriorityClass: chosenPriorityClass(target.spec.priorityClassName, config),
   };
 }

@@ -100,6 +100,11 @@ export interface PodAnalysis {
   userInfo?: RequestUser;
   /** `group/Kind` of the object under review (`apps/DaemonSet`). */
   objectKind?: string;
+  /**
+   * The PriorityClass the user chose: the Pod's priorityClassName, unless it is the cluster's
+   * globalDefault class that the Priority admission plugin wrote before webhooks ran.
+   */
+  chosenPriorityClass?: string;
 }
 
 export interface Rule {

@@ -12,9 +12,7 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
   const result: MutatorResult = { notes: [], warnings: [] };
   const wanted = a.policy.priority.defaultClass;
   if (!wanted || !a.acc.isAcceleratorPod) return result;
-  const named = spec.priorityClassName;
-  const userChose = typeof named === 'string' && named !== '' && named !== a.config.cluster?.globalDefaultClass();
-  if (userChose || named === wanted) return result;
+  if (a.chosenPriorityClass !== undefined || spec.priorityClassName === wanted) return result;
   if (a.config.cluster?.priorityClassExists(wanted) === false) {
     // The Priority plugin would reject the Pod for naming a class that does not exist.
     result.warnings.push({

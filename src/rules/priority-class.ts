@@ -4,20 +4,17 @@ import { at, finding } from './util.js';
 const ID = 'priority-class';
 
 function check(a: PodAnalysis): Finding[] {
-  const name = a.target.spec.priorityClassName;
-  if (typeof name !== 'string' || name === '') return [];
-  // Written by the Priority plugin from the cluster's globalDefault class, not chosen by the user.
-  if (name === a.config.cluster?.globalDefaultClass() && !name.startsWith('system-')) return [];
+  const name = a.chosenPriorityClass;
+  if (name === undefined) return [];
   const { allowedClasses, defaultClass } = a.policy.priority;
   const path = at(a, 'priorityClassName');
   if (name.startsWith('system-')) {
     return [finding(ID, path, `PriorityClass ${name} is reserved for cluster components and may not be used in namespace ${a.namespace}`,
       allowedClasses.length > 0 ? `use one of: ${allowedClasses.join(', ')}` : defaultClass ? `remove it to get ${defaultClass}` : 'remove priorityClassName')];
   }
-  const allowed = allowedClasses.length > 0 ? allowedClasses : [];
-  if (allowed.length > 0 && !allowed.includes(name) && name !== defaultClass) {
-    return [finding(ID, path, `PriorityClass ${name} is not allowed in namespace ${a.namespace} (allowed: ${allowed.join(', ')})`,
-      `use one of: ${allowed.join(', ')}${defaultClass ? `, or remove the field to get ${defaultClass}` : ''}`)];
+  if (allowedClasses.length > 0 && !allowedClasses.includes(name) && name !== defaultClass) {
+    return [finding(ID, path, `PriorityClass ${name} is not allowed in namespace ${a.namespace} (allowed: ${allowedClasses.join(', ')})`,
+      `use one of: ${allowedClasses.join(', ')}${defaultClass ? `, or remove the field to get ${defaultClass}` : ''}`)];
   }
   return [];
 }
