@@ -1,18 +1,20 @@
-// The install layout: manifests/ rendered with `kubectl kustomize` (skipped without kubectl), the
-// generated policies ConfigMap, and the Dockerfile's runtime entrypoint.
+// The install layout: manifests/ rendered with `kubectl kustomize` (required in CI, skipped visibly
+// elsewhere without kubectl), the generated policies ConfigMap, and the Dockerfile's runtime entrypoint.
 import type {
   V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Container, V1Deployment, V1LabelSelector,
   V1MutatingWebhook, V1PodDisruptionBudget, V1RuleWithOperations, V1Secret, V1Service, V1ValidatingWebhook,
 } from '@kubernetes/client-node';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readPolicyFiles, renderPoliciesConfigMap, yamlString } from '../manifests/generate-policies-configmap.mjs';
 import { parseYamlDocuments } from '../src/util/yaml.js';
+import { kindKey, WORKLOAD_KINDS } from '../src/workload/kinds.js';
 import { supportedKinds } from '../src/workload/pod-spec.js';
+import { describeWithTool, itWithTool, probeTool } from './support/tools.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
@@ -21,36 +23,9 @@ const MAIN = join(ROOT, 'dist', 'main.js');
 // ---------------------------------------------------------------------------------------------
 // what the webhooks must cover
 
-/** Resource plural of every kind src/workload/pod-spec.ts finds Pod specs in (`group/Kind`). */
-const PLURALS: Record<string, string> = {
-  '/Pod': 'pods',
-  '/PodTemplate': 'podtemplates',
-  '/ReplicationController': 'replicationcontrollers',
-  'apps/Deployment': 'deployments',
-  'apps/StatefulSet': 'statefulsets',
-  'apps/DaemonSet': 'daemonsets',
-  'apps/ReplicaSet': 'replicasets',
-  'batch/Job': 'jobs',
-  'batch/CronJob': 'cronjobs',
-  'kubeflow.org/PyTorchJob': 'pytorchjobs',
-  'kubeflow.org/TFJob': 'tfjobs',
-  'kubeflow.org/MPIJob': 'mpijobs',
-  'kubeflow.org/XGBoostJob': 'xgboostjobs',
-  'kubeflow.org/PaddleJob': 'paddlejobs',
-  'kubeflow.org/JAXJob': 'jaxjobs',
-  'trainer.kubeflow.org/TrainJob': 'trainjobs',
-  'trainer.kubeflow.org/TrainingRuntime': 'trainingruntimes',
-  'trainer.kubeflow.org/ClusterTrainingRuntime': 'clustertrainingruntimes',
-  'ray.io/RayCluster': 'rayclusters',
-  'ray.io/RayJob': 'rayjobs',
-  'ray.io/RayService': 'rayservices',
-  'leaderworkerset.x-k8s.io/LeaderWorkerSet': 'leaderworkersets',
-  'jobset.x-k8s.io/JobSet': 'jobsets',
-  'batch.volcano.sh/Job': 'jobs',
-  'serving.kserve.io/InferenceService': 'inferenceservices',
-  'serving.kserve.io/LLMInferenceService': 'llminferenceservices',
-};
-const CLUSTER_SCOPED = new Set(['trainer.kubeflow.org/ClusterTrainingRuntime']);
+/** Resource plural and scope of every kind, from the one kind table of src/workload/kinds.ts. */
+const PLURALS: Record<string, string> = Object.fromEntries(WORKLOAD_KINDS.map((k) => [kindKey(k), k.plural]));
+const CLUSTER_SCOPED = new Set(WORKLOAD_KINDS.filter((k) => k.scope === 'Cluster').map(kindKey));
 /** Built-in groups are pinned to v1; CRD groups match every served version. */
 const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch']);
 const EXCLUDED_NAMESPACES = ['kube-system', 'kube-node-lease', 'gpu-admission'];
@@ -80,13 +55,9 @@ interface WebhookConfiguration extends K8sObject {
   webhooks: Webhook[];
 }
 
-function kubectlVersion(): string | undefined {
-  const r = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8', timeout: 20_000 });
-  return r.error || r.status !== 0 ? undefined : r.stdout.split('\n').find((l) => l.startsWith('Kustomize')) ?? r.stdout.trim();
-}
-const KUBECTL = kubectlVersion();
-const SKIPPED = 'skipped: kubectl not found on PATH (needed for `kubectl kustomize`)';
-if (!KUBECTL) console.warn(`manifests.test.ts: kustomize rendering tests ${SKIPPED}`);
+/** `kubectl kustomize` renders the layout (kustomize v5 or later: the layout uses components). */
+const KUBECTL = probeTool('kubectl', ['version', '--client'], (out) => out.split('\n').find((l) => l.startsWith('Kustomize')) ?? out.trim());
+const GIT = probeTool('git', ['--version']);
 
 const rendered = new Map<string, K8sObject[]>();
 function render(dir: string): K8sObject[] {
@@ -172,12 +143,6 @@ function copyManifests(name: string): string {
   return dir;
 }
 
-/** Builds dist/ when CI (or a developer) did not: the CLI is exercised as the image runs it. */
-function ensureBuilt(): void {
-  if (existsSync(MAIN)) return;
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe', timeout: 240_000 });
-}
-
 // ---------------------------------------------------------------------------------------------
 
 describe('the policies ConfigMap generator', () => {
@@ -230,15 +195,18 @@ describe('the policies ConfigMap generator', () => {
 });
 
 describe('the builtin-certs overlay', () => {
-  it('gitignores the files `gpu-admission certs --kustomize` writes, and its README says how to make them', () => {
+  it('its README says how to make the files `gpu-admission certs --kustomize` writes', () => {
     expect(readFileSync(join(MANIFESTS, 'overlays', 'builtin-certs', 'README.md'), 'utf8')).toContain('certs --out certs/ --kustomize manifests/overlays/builtin-certs');
+  });
+
+  itWithTool(GIT, 'gitignores the files `gpu-admission certs --kustomize` writes (a private key among them)', () => {
     const r = spawnSync('git', ['check-ignore', 'manifests/overlays/builtin-certs/secret.yaml', 'manifests/overlays/builtin-certs/cabundle-patch.yaml'], { cwd: ROOT, encoding: 'utf8' });
-    if (r.error) return; // no git here: nothing more to check
+    expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
   });
 });
 
-describe.skipIf(!KUBECTL)(KUBECTL ? `kustomize layout (${KUBECTL})` : `kustomize layout — ${SKIPPED}`, () => {
+describeWithTool(KUBECTL, 'kustomize layout', () => {
   const base = (): K8sObject[] => render(MANIFESTS);
 
   it('manifests/ is the base', () => {
@@ -492,7 +460,6 @@ describe.skipIf(!KUBECTL)(KUBECTL ? `kustomize layout (${KUBECTL})` : `kustomize
     });
 
     it('builtin-certs: the Secret and caBundle patch written by `gpu-admission certs --kustomize`', () => {
-      ensureBuilt();
       const copy = copyManifests('builtin');
       const overlayDir = join(copy, 'overlays', 'builtin-certs');
       for (const f of ['secret.yaml', 'cabundle-patch.yaml']) rmSync(join(overlayDir, f), { force: true });
@@ -574,8 +541,6 @@ describe('the image', () => {
     const docs = parseYamlDocuments(readFileSync(join(MANIFESTS, 'base', 'deployment.yaml'), 'utf8'));
     return containerOf(docs[0]?.value as V1Deployment).args ?? [];
   };
-
-  beforeAll(ensureBuilt, 300_000);
 
   it('builds on node:22-bookworm, installs production dependencies apart, runs on distroless nodejs22 as 65532', () => {
     expect(stages[0]?.from).toBe('node:22-bookworm');

@@ -1,22 +1,12 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ClusterCache } from '../cluster/cache.js';
+import { apiVersionOf, WORKLOAD_KINDS } from '../workload/kinds.js';
 import type { SourceObject } from './input.js';
 
-/** The kinds the audit lists, with the apiVersion each is read at. CRDs not served are skipped. */
-export const AUDITED_KINDS: readonly [string, string][] = [
-  ['v1', 'Pod'], ['v1', 'PodTemplate'], ['v1', 'ReplicationController'],
-  ['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'DaemonSet'], ['apps/v1', 'ReplicaSet'],
-  ['batch/v1', 'Job'], ['batch/v1', 'CronJob'],
-  ['kubeflow.org/v1', 'PyTorchJob'], ['kubeflow.org/v1', 'TFJob'], ['kubeflow.org/v2beta1', 'MPIJob'], ['kubeflow.org/v1', 'XGBoostJob'],
-  ['kubeflow.org/v1', 'PaddleJob'], ['kubeflow.org/v1', 'JAXJob'],
-  ['trainer.kubeflow.org/v1alpha1', 'TrainJob'], ['trainer.kubeflow.org/v1alpha1', 'TrainingRuntime'], ['trainer.kubeflow.org/v1alpha1', 'ClusterTrainingRuntime'],
-  ['ray.io/v1', 'RayCluster'], ['ray.io/v1', 'RayJob'], ['ray.io/v1', 'RayService'],
-  ['leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet'], ['jobset.x-k8s.io/v1alpha2', 'JobSet'], ['batch.volcano.sh/v1alpha1', 'Job'],
-  ['serving.kserve.io/v1beta1', 'InferenceService'], ['serving.kserve.io/v1alpha1', 'LLMInferenceService'],
-];
-
-const CLUSTER_SCOPED = new Set(['ClusterTrainingRuntime']);
+/** The kinds the audit lists, as [apiVersion, kind]. CRDs not served are skipped. */
+export const AUDITED_KINDS: readonly [string, string][] = WORKLOAD_KINDS.map((k) => [apiVersionOf(k), k.kind]);
+const CLUSTER_SCOPED = new Set(WORKLOAD_KINDS.filter((k) => k.scope === 'Cluster').map((k) => apiVersionOf(k) + '/' + k.kind));
 const PAGE = 500;
 
 function notServed(err: unknown): boolean {
@@ -54,7 +44,7 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   const absent: string[] = [];
   for (const [apiVersion, kind] of AUDITED_KINDS) {
     try {
-      const items = await listAll(apiVersion, kind, CLUSTER_SCOPED.has(kind) ? undefined : namespace);
+      const items = await listAll(apiVersion, kind, CLUSTER_SCOPED.has(`${apiVersion}/${kind}`) ? undefined : namespace);
       for (const item of items) {
         const m = item.metadata ?? {};
         objects.push({ file: `cluster:${m.namespace ?? ''}/${kind}/${m.name ?? ''}`, line: 1, index: 1, object: JSON.parse(JSON.stringify(item)) as Record<string, unknown> });

@@ -107,10 +107,23 @@ export interface PodAnalysis {
   chosenPriorityClass?: string;
 }
 
+/**
+ * What one rule concluded about one Pod spec: it holds, it does not apply (and why), or it fails
+ * with findings. Skip and pass are distinct so tests can tell "not looked at" from "looked, fine".
+ */
+export type RuleResult =
+  | { status: 'pass' }
+  | { status: 'skip'; reason: string }
+  | { status: 'fail'; findings: Finding[] };
+
 export interface Rule {
   id: string;
   summary: string;
-  check(a: PodAnalysis): Finding[];
+  /** The usual fix, in one line, for the rules table of the docs. */
+  fix: string;
+  /** Advisory rules warn and never deny, whatever the mode. */
+  advisory?: boolean;
+  check(a: PodAnalysis): RuleResult;
 }
 
 /** A change a mutator made, for logs, audit annotations and the audit diff. */
@@ -127,6 +140,10 @@ export interface MutatorResult {
 
 export interface Mutator {
   id: string;
+  /** What it changes, in one line, for the mutations table of the docs. */
+  summary: string;
+  /** The policy setting that turns it on. */
+  setting: string;
   enabled(policy: NamespacePolicy): boolean;
   /** Changes `spec` (a clone) in place; must be idempotent. */
   apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult;

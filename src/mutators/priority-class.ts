@@ -31,6 +31,8 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
 
 export const priorityClassMutator: Mutator = {
   id: ID,
+  summary: "set the namespace's default PriorityClass on accelerator Pods that name none, and drop a conflicting spec.priority",
+  setting: 'mutations.priorityClass + priority.defaultClass',
   enabled: (p) => p.mutations.priorityClass && p.priority.defaultClass !== undefined,
   apply,
 };

@@ -60,6 +60,8 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
 
 export const startupProbeMutator: Mutator = {
   id: ID,
+  summary: "add or raise a startupProbe so failureThreshold x periodSeconds covers the policy's start-up budget",
+  setting: 'mutations.startupProbe + startupProbe.minBudgetSeconds',
   enabled: (p) => p.mutations.startupProbe && p.startupProbe.minBudgetSeconds !== undefined,
   apply,
 };

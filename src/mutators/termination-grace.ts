@@ -20,6 +20,8 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
 
 export const terminationGraceMutator: Mutator = {
   id: ID,
+  summary: "raise terminationGracePeriodSeconds to the policy's value",
+  setting: 'mutations.terminationGracePeriod + terminationGracePeriodSeconds',
   enabled: (p) => p.mutations.terminationGracePeriod && p.terminationGracePeriodSeconds !== undefined,
   apply,
 };

@@ -72,6 +72,8 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
 
 export const tolerationsMutator: Mutator = {
   id: ID,
+  summary: 'add the tolerations for the taints of the pool(s) the Pod may land on, and pin a pool where the policy names a default',
+  setting: 'mutations.tolerations',
   enabled: (p) => p.mutations.tolerations,
   apply,
 };

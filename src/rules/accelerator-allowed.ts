@@ -1,11 +1,12 @@
-import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
 import { globMatch } from '../workload/accelerators.js';
-import { at, finding } from './util.js';
+import { at, fail, finding, skip } from './util.js';
 
 const ID = 'accelerator-allowed';
 
-function check(a: PodAnalysis): Finding[] {
+function check(a: PodAnalysis): RuleResult {
   const { accelerators } = a.policy;
+  if (a.acc.uses.length === 0 && (accelerators.allowed || a.acc.claims.length === 0)) return skip('the Pod requests no accelerator');
   const out: Finding[] = [];
   const seen = new Set<string>();
   for (const u of a.acc.uses) {
@@ -29,11 +30,12 @@ function check(a: PodAnalysis): Finding[] {
         'remove the resource claim, or run the workload in a namespace whose policy allows accelerators'));
     }
   }
-  return out;
+  return fail(out);
 }
 
 export const acceleratorAllowed: Rule = {
   id: ID,
   summary: 'Only namespaces that allow accelerators may request them, and only the allowed resources',
+  fix: 'Remove the request or run it in a namespace whose policy allows that accelerator',
   check,
 };

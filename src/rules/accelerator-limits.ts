@@ -1,10 +1,11 @@
-import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
 import { isPositiveInteger, parseQuantity } from '../util/quantity.js';
-import { at, finding, quote } from './util.js';
+import { at, fail, finding, quote, skip } from './util.js';
 
 const ID = 'accelerator-limits';
 
-function check(a: PodAnalysis): Finding[] {
+function check(a: PodAnalysis): RuleResult {
+  if (a.acc.uses.length === 0) return skip('no container requests an accelerator resource');
   const out: Finding[] = [];
   for (const u of a.acc.uses) {
     const base = `${u.ref.resourcesPath}`;
@@ -28,11 +29,12 @@ function check(a: PodAnalysis): Finding[] {
         `make the request equal to the limit (${quote(u.limit)}) or drop the request`));
     }
   }
-  return out;
+  return fail(out);
 }
 
 export const acceleratorLimits: Rule = {
   id: ID,
   summary: 'Accelerator requests need an equal limit that is a positive whole number',
+  fix: 'Set limits to a positive whole number, equal to the request where both are set',
   check,
 };

@@ -1,10 +1,11 @@
-import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
-import { at, finding } from './util.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
+import { at, fail, finding, skip } from './util.js';
 
 const ID = 'accelerator-quantity';
 
-function check(a: PodAnalysis): Finding[] {
-  if (!a.policy.accelerators.allowed) return [];
+function check(a: PodAnalysis): RuleResult {
+  if (!a.policy.accelerators.allowed) return skip('the namespace allows no accelerators (accelerator-allowed reports it)');
+  if (a.acc.perPod.size === 0) return skip('the Pod requests no accelerator resource');
   const out: Finding[] = [];
   const nsMax = a.policy.accelerators.maxPerPod;
   const pools = a.candidates.usable.length > 0 ? a.candidates.usable : a.candidates.offering;
@@ -26,11 +27,12 @@ function check(a: PodAnalysis): Finding[] {
       }
     }
   }
-  return out;
+  return fail(out);
 }
 
 export const acceleratorQuantity: Rule = {
   id: ID,
   summary: 'A Pod may not request more accelerators than its namespace or its pool allows per Pod',
+  fix: 'Request at most the per-Pod maximum of the namespace and of the largest node of the pool',
   check,
 };

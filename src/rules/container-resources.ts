@@ -1,5 +1,5 @@
-import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
-import { at, finding } from './util.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
+import { at, fail, finding, skip } from './util.js';
 
 const ID = 'container-resources';
 
@@ -7,9 +7,11 @@ function has(map: unknown, key: string): boolean {
   return map !== null && typeof map === 'object' && Object.hasOwn(map, key);
 }
 
-function check(a: PodAnalysis): Finding[] {
+function check(a: PodAnalysis): RuleResult {
   const { memoryLimit, cpuRequest, readinessProbe } = a.policy.requirements;
-  if ((!memoryLimit && !cpuRequest && !readinessProbe) || !a.policy.accelerators.allowed) return [];
+  if (!memoryLimit && !cpuRequest && !readinessProbe) return skip('the policy requires no container resources or probes');
+  if (!a.policy.accelerators.allowed) return skip('the namespace allows no accelerators (accelerator-allowed reports it)');
+  if (a.acc.acceleratorContainers.length === 0) return skip('no accelerator container');
   const out: Finding[] = [];
   for (const ref of a.acc.acceleratorContainers) {
     const r = ref.container.resources ?? {};
@@ -32,11 +34,12 @@ function check(a: PodAnalysis): Finding[] {
         'add a readinessProbe (e.g. httpGet /health on the serving port) so traffic waits until the model is loaded'));
     }
   }
-  return out;
+  return fail(out);
 }
 
 export const containerResources: Rule = {
   id: ID,
   summary: 'Accelerator containers carry the memory limit, CPU request and readiness probe the policy requires',
+  fix: 'Add the memory limit, CPU request or readinessProbe the policy requires',
   check,
 };

@@ -1,8 +1,8 @@
-import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
 import { acceleratorPin } from '../scheduling/pools.js';
 import { describeRequirement, mayMatch } from '../scheduling/selectors.js';
 import { describeTaint, repelling, tolerates } from '../scheduling/tolerations.js';
-import { at, finding } from './util.js';
+import { at, fail, finding, skip } from './util.js';
 
 const ID = 'gpu-squatting';
 
@@ -11,8 +11,10 @@ function resourceHint(a: PodAnalysis): string {
   return offered ?? 'nvidia.com/gpu';
 }
 
-function check(a: PodAnalysis): Finding[] {
-  if (a.acc.isAcceleratorPod || a.daemonSet || a.target.partial) return [];
+function check(a: PodAnalysis): RuleResult {
+  if (a.acc.isAcceleratorPod) return skip('the Pod requests an accelerator');
+  if (a.daemonSet) return skip('a DaemonSet Pod (node agent)');
+  if (a.target.partial) return skip('node selection and tolerations live elsewhere (partial template)');
   const out: Finding[] = [];
   const tolerations = Array.isArray(a.target.spec.tolerations) ? a.target.spec.tolerations : [];
   const fixLimit = `if the workload needs an accelerator, add resources.limits["${resourceHint(a)}"] (a chart refactor may have dropped it)`;
@@ -34,11 +36,12 @@ function check(a: PodAnalysis): Finding[] {
       `the Pod requests no accelerator but selects only accelerator nodes (${describeRequirement(pin)}${pool ? `, pool ${pool.name}` : ''})`,
       `${fixLimit}; otherwise remove the selector`));
   }
-  return out;
+  return fail(out);
 }
 
 export const gpuSquatting: Rule = {
   id: ID,
   summary: 'A Pod that requests no accelerator may not tolerate GPU pool taints or select only GPU nodes',
+  fix: 'Add the accelerator limit the workload needs, or remove the GPU toleration / selector',
   check,
 };

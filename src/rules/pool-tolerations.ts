@@ -1,25 +1,29 @@
-import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
 import { describeTaint, tolerationFor, untolerated } from '../scheduling/tolerations.js';
-import { at, finding } from './util.js';
+import { at, fail, finding, pass, skip } from './util.js';
 
 const ID = 'pool-tolerations';
 
-function check(a: PodAnalysis): Finding[] {
-  if (!a.acc.isAcceleratorPod || a.gated || a.target.partial || !a.policy.accelerators.allowed) return [];
+function check(a: PodAnalysis): RuleResult {
+  if (!a.acc.isAcceleratorPod) return skip('the Pod requests no accelerator');
+  if (a.gated) return skip('scheduling gates: a queue controller will still add tolerations');
+  if (a.target.partial) return skip('tolerations live elsewhere (partial template)');
+  if (!a.policy.accelerators.allowed) return skip('the namespace allows no accelerators (accelerator-allowed reports it)');
   const pools = a.candidates.usable;
-  if (pools.length === 0) return [];
+  if (pools.length === 0) return skip('no usable pool (pool-selection reports it)');
   const missing = pools.map((p) => ({ pool: p, taints: untolerated(a.target.spec.tolerations, p.taints) }));
-  if (missing.some((m) => m.taints.length === 0)) return [];
+  if (missing.some((m) => m.taints.length === 0)) return pass();
   const nearest = missing.reduce((x, y) => (y.taints.length < x.taints.length ? y : x));
   const listed = missing.map((m) => `${m.pool.name} (${m.taints.map(describeTaint).join(', ')})`).join('; ');
   const add = nearest.taints.map((t) => JSON.stringify(tolerationFor(t))).join(', ');
-  return [finding(ID, at(a, 'tolerations'),
+  return fail([finding(ID, at(a, 'tolerations'),
     `the Pod does not tolerate the taints of any pool it may land on: ${listed}; it would stay Pending`,
-    `add tolerations ${add}, or turn on mutations.tolerations in the namespace policy`)];
+    `add tolerations ${add}, or turn on mutations.tolerations in the namespace policy`)]);
 }
 
 export const poolTolerations: Rule = {
   id: ID,
   summary: 'An accelerator Pod must tolerate the taints of at least one pool it may land on',
+  fix: "Add the pool's tolerations, or turn on mutations.tolerations",
   check,
 };

@@ -1,14 +1,15 @@
-import type { Finding, PodAnalysis, Rule } from '../engine/types.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
 import { probeBudget } from '../workload/probes.js';
 import { formatSeconds } from '../util/duration.js';
-import { at } from './util.js';
+import { at, fail, skip } from './util.js';
 
 const ID = 'startup-budget';
 
 /** Advisory: a liveness probe that may kill a model server before it has loaded. */
-function check(a: PodAnalysis): Finding[] {
+function check(a: PodAnalysis): RuleResult {
   const min = a.policy.startupProbe.minBudgetSeconds;
-  if (min === undefined) return [];
+  if (min === undefined) return skip('the policy sets no start-up budget');
+  if (a.acc.acceleratorContainers.length === 0) return skip('no accelerator container');
   const out: Finding[] = [];
   for (const ref of a.acc.acceleratorContainers) {
     const c = ref.container;
@@ -26,11 +27,13 @@ function check(a: PodAnalysis): Finding[] {
       advisory: true,
     });
   }
-  return out;
+  return fail(out);
 }
 
 export const startupBudget: Rule = {
   id: ID,
   summary: 'Accelerator containers with a liveness probe get the start-up budget the policy asks for (advisory)',
+  fix: 'Add a startupProbe whose failureThreshold x periodSeconds covers the budget',
+  advisory: true,
   check,
 };

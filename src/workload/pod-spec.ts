@@ -1,6 +1,7 @@
 import type { V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
 import type { PodSpecTarget } from '../engine/types.js';
 import { escapeToken, pointerToPath } from '../util/pointer.js';
+import { kindKey, WORKLOAD_KINDS, workloadKind } from './kinds.js';
 import { virtualTargets } from './virtual-specs.js';
 
 export interface GroupKind {
@@ -10,61 +11,13 @@ export interface GroupKind {
 
 type Json = Record<string, unknown>;
 
-/**
- * Where a kind keeps its Pod templates: JSON-pointer-like patterns in which `*` stands for every
- * array item or map value. A pattern names a PodTemplateSpec (`metadata` + `spec`), or a PodSpec
- * itself when `podSpec` is set.
- */
-interface Locator {
-  patterns: string[];
-  podSpec?: boolean;
-}
-
-const TEMPLATE = ['/spec/template'];
-const replicaSpecs = (field: string): Locator => ({ patterns: [`/spec/${field}/*/template`] });
-const rayCluster = (base: string): string[] => [`${base}/headGroupSpec/template`, `${base}/workerGroupSpecs/*/template`];
-const TRAINING_RUNTIME: Locator = { patterns: ['/spec/template/spec/replicatedJobs/*/template/spec/template'] };
-
-const LOCATORS: Record<string, Locator> = {
-  '/Pod': { patterns: [''] },
-  '/PodTemplate': { patterns: ['/template'] },
-  '/ReplicationController': { patterns: TEMPLATE },
-  'apps/Deployment': { patterns: TEMPLATE },
-  'apps/StatefulSet': { patterns: TEMPLATE },
-  'apps/DaemonSet': { patterns: TEMPLATE },
-  'apps/ReplicaSet': { patterns: TEMPLATE },
-  'batch/Job': { patterns: TEMPLATE },
-  'batch/CronJob': { patterns: ['/spec/jobTemplate/spec/template'] },
-  'kubeflow.org/PyTorchJob': replicaSpecs('pytorchReplicaSpecs'),
-  'kubeflow.org/TFJob': replicaSpecs('tfReplicaSpecs'),
-  'kubeflow.org/MPIJob': replicaSpecs('mpiReplicaSpecs'),
-  'kubeflow.org/XGBoostJob': replicaSpecs('xgbReplicaSpecs'),
-  'kubeflow.org/PaddleJob': replicaSpecs('paddleReplicaSpecs'),
-  'kubeflow.org/JAXJob': replicaSpecs('jaxReplicaSpecs'),
-  'trainer.kubeflow.org/TrainingRuntime': TRAINING_RUNTIME,
-  'trainer.kubeflow.org/ClusterTrainingRuntime': TRAINING_RUNTIME,
-  'ray.io/RayCluster': { patterns: rayCluster('/spec') },
-  'ray.io/RayJob': { patterns: [...rayCluster('/spec/rayClusterSpec'), '/spec/submitterPodTemplate'] },
-  'ray.io/RayService': { patterns: rayCluster('/spec/rayClusterConfig') },
-  'leaderworkerset.x-k8s.io/LeaderWorkerSet': { patterns: ['/spec/leaderWorkerTemplate/leaderTemplate', '/spec/leaderWorkerTemplate/workerTemplate'] },
-  'jobset.x-k8s.io/JobSet': { patterns: ['/spec/replicatedJobs/*/template/spec/template'] },
-  'batch.volcano.sh/Job': { patterns: ['/spec/tasks/*/template'] },
-  'serving.kserve.io/LLMInferenceService': { patterns: ['/spec/template', '/spec/worker', '/spec/prefill/template', '/spec/prefill/worker'], podSpec: true },
-};
-
-/** Kinds whose Pod specs are assembled from container-like fields (see virtual-specs.ts). */
-const VIRTUAL_KINDS = new Set(['serving.kserve.io/InferenceService', 'trainer.kubeflow.org/TrainJob']);
-
-const keyOf = (gk: GroupKind): string => `${gk.group}/${gk.kind}`;
-
 export function handlesKind(gk: GroupKind): boolean {
-  const key = keyOf(gk);
-  return key in LOCATORS || VIRTUAL_KINDS.has(key);
+  return workloadKind(gk) !== undefined;
 }
 
 /** Every kind with Pod specs, as `group/Kind` (core group empty), for docs and webhook rules. */
 export function supportedKinds(): string[] {
-  return [...Object.keys(LOCATORS), ...VIRTUAL_KINDS];
+  return WORKLOAD_KINDS.map(kindKey);
 }
 
 function isObject(v: unknown): v is Json {
@@ -96,10 +49,11 @@ function expand(root: unknown, pattern: string): Found[] {
 /** The Pod specs an object carries, with their JSON pointers and message paths. */
 export function findPodSpecs(gk: GroupKind, object: unknown): PodSpecTarget[] {
   if (!isObject(object)) return [];
-  const key = keyOf(gk);
-  if (VIRTUAL_KINDS.has(key)) return virtualTargets(key, object);
-  const locator = LOCATORS[key];
-  if (!locator) return [];
+  const kind = workloadKind(gk);
+  if (!kind) return [];
+  const key = kindKey(kind);
+  const locator = kind.podSpecs;
+  if ('virtual' in locator) return virtualTargets(key, object);
   const targets: PodSpecTarget[] = [];
   for (const pattern of locator.patterns) {
     for (const f of expand(object, pattern)) {

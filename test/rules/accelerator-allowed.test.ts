@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NamespacePolicy } from '../../src/policy/types.js';
 import { acceleratorAllowed as rule } from '../../src/rules/accelerator-allowed.js';
 import { analysisOf, cpuContainer, gpuContainer, podSpec, policy } from '../support/fixtures.js';
-import { expectOne, limitOnly } from './helpers.js';
+import { expectOne, expectPass, expectSkip, expectSkipGuard, failures, limitOnly } from './helpers.js';
 
 const ID = 'accelerator-allowed';
 const noAccelerators = (): NamespacePolicy => policy({ accelerators: { allowed: false } });
@@ -17,14 +17,14 @@ describe(ID, () => {
     ['a MIG slice through a glob', podSpec({ containers: [gpuContainer({}, '1', 'nvidia.com/mig-1g.5gb')] }), only('nvidia.com/mig-*')],
     ['two resources, both listed', podSpec({ containers: [gpuContainer(), limitOnly('b', '1', 'amd.com/gpu')] }), only('amd.com/gpu', 'nvidia.com/gpu')],
   ])('allows %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec, pol)));
   });
 
-  it.each<[string, V1PodSpec, NamespacePolicy]>([
-    ['a CPU Pod where accelerators are forbidden', { containers: [cpuContainer()] }, noAccelerators()],
-    ['a CPU Pod where only MIG is allowed', { containers: [cpuContainer()] }, only('nvidia.com/mig-*')],
-  ])('skips %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+  it.each<[string, V1PodSpec, NamespacePolicy, V1PodSpec]>([
+    ['a CPU Pod where accelerators are forbidden', { containers: [cpuContainer()] }, noAccelerators(), podSpec()],
+    ['a CPU Pod where only MIG is allowed', { containers: [cpuContainer()] }, only('nvidia.com/mig-*'), podSpec()],
+  ])('skips %s, and fails the same Pod requesting a GPU', (_n, spec, pol, gpu) => {
+    expectSkipGuard(rule, analysisOf(spec, pol), analysisOf(gpu, pol));
   });
 
   it.each<[string, V1PodSpec, string, string]>([
@@ -33,7 +33,7 @@ describe(ID, () => {
     ['a TPU', podSpec({ containers: [cpuContainer(), gpuContainer({ name: 'tpu' }, '4', 'google.com/tpu')] }), 'spec.containers[1].resources.limits[google.com/tpu]', 'tpu'],
   ])('denies %s in a namespace that allows no accelerators', (_n, spec, path, name) => {
     const resource = /\[([^\]]+)\]$/.exec(path)?.[1] ?? '';
-    expectOne(rule.check(analysisOf(spec, noAccelerators())), {
+    expectOne(failures(rule.check(analysisOf(spec, noAccelerators()))), {
       ruleId: ID,
       path,
       message: ['namespace team may not use accelerators', `container "${name}"`, resource],
@@ -43,7 +43,7 @@ describe(ID, () => {
 
   it('denies every accelerator use when none are allowed', () => {
     const spec = podSpec({ containers: [gpuContainer({ name: 'a' }), gpuContainer({ name: 'b' }, '1', 'amd.com/gpu')] });
-    expect(rule.check(analysisOf(spec, noAccelerators())).map((f) => f.path)).toEqual([
+    expect(failures(rule.check(analysisOf(spec, noAccelerators()))).map((f) => f.path)).toEqual([
       'spec.containers[0].resources.limits[nvidia.com/gpu]',
       'spec.containers[1].resources.limits[amd.com/gpu]',
     ]);
@@ -55,7 +55,7 @@ describe(ID, () => {
     ['AMD where NVIDIA resources are allowed', 'amd.com/gpu', only('nvidia.com/gpu', 'nvidia.com/gpu.shared'), 'nvidia.com/gpu, nvidia.com/gpu.shared'],
     ['a shared GPU where only whole GPUs are allowed', 'nvidia.com/gpu.shared', only('nvidia.com/gpu'), 'nvidia.com/gpu'],
   ])('denies %s', (_n, resource, pol, listed) => {
-    expectOne(rule.check(analysisOf(podSpec({ containers: [gpuContainer({}, '1', resource)] }), pol)), {
+    expectOne(failures(rule.check(analysisOf(podSpec({ containers: [gpuContainer({}, '1', resource)] }), pol))), {
       ruleId: ID,
       path: `spec.containers[0].resources.limits[${resource}]`,
       message: ['container "main"', `requests ${resource}`, 'namespace team may not use'],

@@ -2,7 +2,7 @@ import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { acceleratorLimits as rule } from '../../src/rules/accelerator-limits.js';
 import { analysisOf, cpuContainer, gpuContainer, podSpec } from '../support/fixtures.js';
-import { expectOne, limitOnly, withResources } from './helpers.js';
+import { expectOne, expectPass, expectSkip, expectSkipGuard, failures, limitOnly, withResources } from './helpers.js';
 
 const ID = 'accelerator-limits';
 const LIMIT = 'spec.containers[0].resources.limits[nvidia.com/gpu]';
@@ -24,15 +24,15 @@ describe(ID, () => {
     ['MIG slice', podSpec({ containers: [gpuContainer({}, '1', 'nvidia.com/mig-1g.5gb')] })],
     ['init container and sidecar with limits', podSpec({ initContainers: [limitOnly('init', '1'), limitOnly('side', '1', 'nvidia.com/gpu', { restartPolicy: 'Always' })] })],
   ])('allows %s', (_n, spec) => {
-    expect(rule.check(analysisOf(spec))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec)));
   });
 
-  it.each<[string, V1PodSpec]>([
-    ['a CPU-only Pod', { containers: [cpuContainer()] }],
-    ['a Pod with no resources at all', { containers: [{ name: 'main', image: 'busybox' }] }],
-    ['a Pod requesting only non-accelerator extended resources', { containers: [withResources('main', { 'example.com/dongle': '0.5' })] }],
-  ])('skips %s', (_n, spec) => {
-    expect(rule.check(analysisOf(spec))).toEqual([]);
+  it.each<[string, V1PodSpec, V1PodSpec]>([
+    ['a CPU-only Pod', { containers: [cpuContainer()] }, { containers: [withResources('main', { cpu: '1', 'nvidia.com/gpu': '0.5' })] }],
+    ['a Pod with no resources at all', { containers: [{ name: 'main', image: 'busybox' }] }, { containers: [withResources('main', undefined, { 'nvidia.com/gpu': '1' })] }],
+    ['a Pod requesting only non-accelerator extended resources', { containers: [withResources('main', { 'example.com/dongle': '0.5' })] }, { containers: [withResources('main', { 'nvidia.com/gpu': '0.5' })] }],
+  ])('skips %s, and fails its twin with a bad accelerator quantity', (_n, spec, bad) => {
+    expectSkipGuard(rule, analysisOf(spec), analysisOf(bad));
   });
 
   it.each<[string, unknown, string]>([
@@ -45,7 +45,7 @@ describe(ID, () => {
     ['"one"', 'one', '"one"'],
     ['an empty string', '', '""'],
   ])('denies a limit of %s', (_n, limit, shown) => {
-    expectOne(rule.check(analysisOf(podSpec({ containers: [gpu(limit)] }))), {
+    expectOne(failures(rule.check(analysisOf(podSpec({ containers: [gpu(limit)] })))), {
       ruleId: ID,
       path: LIMIT,
       message: ['container "main"', `limit ${shown}`, 'nvidia.com/gpu', 'not a positive whole number'],
@@ -55,7 +55,7 @@ describe(ID, () => {
 
   it.each<[string, unknown]>([['"1"', '1'], ['number 2', 2]])('denies a request of %s without a limit', (_n, request) => {
     const spec = podSpec({ containers: [withResources('main', { memory: '8Gi' }, { 'nvidia.com/gpu': request })] });
-    expectOne(rule.check(analysisOf(spec)), {
+    expectOne(failures(rule.check(analysisOf(spec))), {
       ruleId: ID,
       path: LIMIT,
       message: ['container "main"', 'requests nvidia.com/gpu without a limit', 'allocated by their limit'],
@@ -69,7 +69,7 @@ describe(ID, () => {
     ['number request 2, limit "1"', '1', 2],
     ['unparseable request', '1', 'x'],
   ])('denies request != limit: %s', (_n, limit, request) => {
-    expectOne(rule.check(analysisOf(podSpec({ containers: [gpu(limit, request)] }))), {
+    expectOne(failures(rule.check(analysisOf(podSpec({ containers: [gpu(limit, request)] })))), {
       ruleId: ID,
       path: REQUEST,
       message: ['container "main"', 'cannot be overcommitted', 'nvidia.com/gpu'],
@@ -82,7 +82,7 @@ describe(ID, () => {
       initContainers: [limitOnly('init', '0.5'), limitOnly('side', '0', 'amd.com/gpu', { restartPolicy: 'Always' })],
       containers: [gpuContainer(), withResources('second', undefined, { 'nvidia.com/mig-1g.5gb': '1' })],
     });
-    const findings = rule.check(analysisOf(spec));
+    const findings = failures(rule.check(analysisOf(spec)));
     expect(findings.map((f) => [f.ruleId, f.path])).toEqual([
       [ID, 'spec.initContainers[0].resources.limits[nvidia.com/gpu]'],
       [ID, 'spec.initContainers[1].resources.limits[amd.com/gpu]'],
@@ -95,6 +95,6 @@ describe(ID, () => {
   it('prefixes paths of a Pod template', () => {
     const a = analysisOf(podSpec({ containers: [gpu('0')] }));
     a.target = { ...a.target, path: 'spec.template.spec', pointer: '/spec/template/spec', isTemplate: true };
-    expect(rule.check(a)[0]?.path).toBe('spec.template.spec.containers[0].resources.limits[nvidia.com/gpu]');
+    expect(failures(rule.check(a))[0]?.path).toBe('spec.template.spec.containers[0].resources.limits[nvidia.com/gpu]');
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuPool, NamespacePolicy } from '../../src/policy/types.js';
 import { acceleratorQuantity as rule } from '../../src/rules/accelerator-quantity.js';
 import { analysisOf, config, cpuContainer, gpuContainer, podSpec, policy, pools } from '../support/fixtures.js';
-import { expectOne, GKE, limitOnly, sidecar } from './helpers.js';
+import { expectOne, expectPass, expectSkip, expectSkipGuard, failures, GKE, limitOnly, sidecar } from './helpers.js';
 
 const ID = 'accelerator-quantity';
 const MAIN = 'spec.containers[0].resources.limits[nvidia.com/gpu]';
@@ -26,14 +26,15 @@ describe(ID, () => {
     ['pools the namespace may not use are ignored when it may use one', podSpec({ containers: [gpuContainer({}, '4')] }), policy({ accelerators: { pools: ['l4'] } })],
     ['"0" counts as nothing (accelerator-limits reports it)', podSpec({ containers: [gpuContainer({}, '0')] }), nsMax(1)],
   ])('allows %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec, pol)));
   });
 
-  it.each<[string, V1PodSpec, NamespacePolicy]>([
-    ['a CPU Pod', { containers: [cpuContainer()] }, nsMax(1)],
-    ['a namespace that allows no accelerators', podSpec({ containers: [gpuContainer({}, '64')] }), policy({ accelerators: { allowed: false, maxPerPod: 1 } })],
-  ])('skips %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+  it.each<[string, V1PodSpec, NamespacePolicy, V1PodSpec, NamespacePolicy]>([
+    ['a CPU Pod', { containers: [cpuContainer()] }, nsMax(1), podSpec({ containers: [gpuContainer({}, '2')] }), nsMax(1)],
+    ['a namespace that allows no accelerators', podSpec({ containers: [gpuContainer({}, '64')] }), policy({ accelerators: { allowed: false, maxPerPod: 1 } }),
+      podSpec({ containers: [gpuContainer({}, '64')] }), policy({ accelerators: { maxPerPod: 1 } })],
+  ])('skips %s, and fails its twin without the skip reason', (_n, spec, pol, twin, twinPol) => {
+    expectSkipGuard(rule, analysisOf(spec, pol), analysisOf(twin, twinPol));
   });
 
   it.each<[string, V1PodSpec, number, string]>([
@@ -44,7 +45,7 @@ describe(ID, () => {
     ['"1e3"', podSpec({ containers: [limitOnly('main', '1e3')] }), 1000, MAIN],
     ['"2Gi"', podSpec({ containers: [limitOnly('main', '2Gi')] }), 2 ** 31, MAIN],
   ])('denies %s the namespace maximum of 2', (_n, spec, count, path) => {
-    expectOne(rule.check(analysisOf(spec, nsMax(2))), {
+    expectOne(failures(rule.check(analysisOf(spec, nsMax(2)))), {
       ruleId: ID,
       path,
       message: [`requests ${count} nvidia.com/gpu in total`, 'more than the 2 per Pod namespace team allows'],
@@ -59,7 +60,7 @@ describe(ID, () => {
     ['sidecar before an init container on L4', podSpec({ nodeSelector: l4, initContainers: [sidecar('side', '2'), limitOnly('init', '3')], containers: [gpuContainer({}, '2')] }), 5, 'l4 (4)', 4],
     ['8 MIG slices', podSpec({ containers: [gpuContainer({}, '8', 'nvidia.com/mig-1g.5gb')] }), 8, 'mig (7)', 7],
   ])('denies %s over what a node of its pools holds', (_n, spec, count, names, best) => {
-    const findings = rule.check(analysisOf(spec, policy()));
+    const findings = failures(rule.check(analysisOf(spec, policy())));
     const resource = spec.containers[0]?.resources?.limits?.['nvidia.com/mig-1g.5gb'] ? 'nvidia.com/mig-1g.5gb' : 'nvidia.com/gpu';
     const first = spec.initContainers?.length ? 'spec.initContainers[0]' : 'spec.containers[0]';
     expectOne(findings, {
@@ -72,18 +73,18 @@ describe(ID, () => {
 
   it('uses the pools offering the resource when the namespace may use none of them', () => {
     const spec = podSpec({ nodeSelector: l4, containers: [gpuContainer({}, '5')] });
-    const f = expectOne(rule.check(analysisOf(spec, policy({ accelerators: { pools: ['mi300x'] } }))), { ruleId: ID, path: MAIN });
+    const f = expectOne(failures(rule.check(analysisOf(spec, policy({ accelerators: { pools: ['mi300x'] } })))), { ruleId: ID, path: MAIN });
     expect(f.message).toContain('l4 (4)');
   });
 
   it('does not bound the count when one candidate pool has no maximum', () => {
     const open: GpuPool[] = [...pools(), { name: 'h100', nodeLabels: { [GKE]: 'nvidia-h100-80gb' }, taints: [], resources: ['nvidia.com/gpu'] }];
-    expect(rule.check(analysisOf(podSpec({ containers: [gpuContainer({}, '16')] }), policy(), config(open)))).toEqual([]);
+    expectPass(rule.check(analysisOf(podSpec({ containers: [gpuContainer({}, '16')] }), policy(), config(open))));
   });
 
   it('reports each resource over the maximum separately', () => {
     const spec = podSpec({ containers: [gpuContainer({}, '3'), gpuContainer({ name: 'amd' }, '3', 'amd.com/gpu')] });
-    expect(rule.check(analysisOf(spec, nsMax(2))).map((f) => f.path)).toEqual([
+    expect(failures(rule.check(analysisOf(spec, nsMax(2)))).map((f) => f.path)).toEqual([
       'spec.containers[1].resources.limits[amd.com/gpu]',
       MAIN,
     ]);

@@ -2,7 +2,7 @@ import type { V1PodSpec, V1Toleration } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { gpuSquatting as rule } from '../../src/rules/gpu-squatting.js';
 import { analysisOf, config, cpuContainer, defaultTolerations, gpuContainer, gpuToleration, podSpec, policy } from '../support/fixtures.js';
-import { AFFINITY, expectOne, expr, GKE, ownedBy, required } from './helpers.js';
+import { AFFINITY, expectOne, expectPass, expectSkip, expectSkipGuard, expr, failures, GKE, ownedBy, partial, required } from './helpers.js';
 
 const ID = 'gpu-squatting';
 const COUNT = 'karpenter.k8s.aws/instance-gpu-count';
@@ -22,21 +22,29 @@ describe(ID, () => {
     ['a CPU Pod where one ORed term allows CPU nodes', cpu({ affinity: required([expr(GKE, 'Exists')], [expr('kubernetes.io/os', 'In', ['linux'])]) })],
     ['a CPU Pod selecting an unrelated label', cpu({ nodeSelector: { disktype: 'ssd' } })],
   ])('allows %s', (_n, spec) => {
-    expect(rule.check(analysisOf(spec))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec)));
   });
 
-  it.each<[string, V1PodSpec, Record<string, unknown> | undefined]>([
-    ['a GPU Pod tolerating and selecting the GPU pool', podSpec({ tolerations: [gpuToleration()], nodeSelector: { [GKE]: 'nvidia-l4' } }), undefined],
-    ['a GPU Pod tolerating everything', podSpec({ tolerations: [{ operator: 'Exists' }] }), undefined],
-    ['a Pod whose only accelerator is in an init container', { initContainers: [gpuContainer({ name: 'warmup' })], containers: [cpuContainer()], tolerations: [gpuToleration()] }, undefined],
-    ['a DaemonSet Pod tolerating everything', cpu({ tolerations: [{ operator: 'Exists' }] }), ownedBy('DaemonSet')],
-    ['a DaemonSet Pod pinned to GPU nodes', cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [gpuToleration()] }), ownedBy('DaemonSet')],
-  ])('skips %s', (_n, spec, meta) => {
-    expect(rule.check(analysisOf(spec, policy(), config(), meta))).toEqual([]);
+  it.each<[string, V1PodSpec, Record<string, unknown> | undefined, V1PodSpec, Record<string, unknown> | undefined]>([
+    ['a GPU Pod tolerating and selecting the GPU pool', podSpec({ tolerations: [gpuToleration()], nodeSelector: { [GKE]: 'nvidia-l4' } }), undefined,
+      cpu({ tolerations: [gpuToleration()], nodeSelector: { [GKE]: 'nvidia-l4' } }), undefined],
+    ['a GPU Pod tolerating everything', podSpec({ tolerations: [{ operator: 'Exists' }] }), undefined, cpu({ tolerations: [{ operator: 'Exists' }] }), undefined],
+    ['a Pod whose only accelerator is in an init container', { initContainers: [gpuContainer({ name: 'warmup' })], containers: [cpuContainer()], tolerations: [gpuToleration()] }, undefined,
+      { initContainers: [cpuContainer({ name: 'warmup' })], containers: [cpuContainer()], tolerations: [gpuToleration()] }, undefined],
+    ['a DaemonSet Pod tolerating everything', cpu({ tolerations: [{ operator: 'Exists' }] }), ownedBy('DaemonSet'), cpu({ tolerations: [{ operator: 'Exists' }] }), undefined],
+    ['a DaemonSet Pod pinned to GPU nodes', cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [gpuToleration()] }), ownedBy('DaemonSet'),
+      cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [gpuToleration()] }), undefined],
+  ])('skips %s, and fails its twin without the skip reason', (_n, spec, meta, twin, twinMeta) => {
+    expectSkipGuard(rule, analysisOf(spec, policy(), config(), meta), analysisOf(twin, policy(), config(), twinMeta));
+  });
+
+  it('skips a partial template (tolerations live elsewhere), and fails the same spec when it is whole', () => {
+    const a = analysisOf(cpu({ tolerations: [gpuToleration()] }));
+    expectSkipGuard(rule, partial(a), a);
   });
 
   it('does not treat a non-controller DaemonSet owner reference as a DaemonSet', () => {
-    const findings = rule.check(analysisOf(cpu({ tolerations: [gpuToleration()] }), policy(), config(), ownedBy('DaemonSet', false)));
+    const findings = failures(rule.check(analysisOf(cpu({ tolerations: [gpuToleration()] }), policy(), config(), ownedBy('DaemonSet', false))));
     expect(findings.map((f) => f.path)).toEqual(['spec.tolerations[0]']);
   });
 
@@ -47,7 +55,7 @@ describe(ID, () => {
     ['the AMD taint', { key: 'amd.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, 'tolerates amd.com/gpu:NoSchedule of GPU pool mi300x', 'mi300x'],
     ['a wildcard toleration', { operator: 'Exists' }, 'tolerates every taint, including nvidia.com/gpu=present:NoSchedule of GPU pool a100', 'a100'],
   ])('denies a CPU Pod with %s', (_n, t, message) => {
-    expectOne(rule.check(analysisOf(cpu({ tolerations: withDefaults(t) }))), {
+    expectOne(failures(rule.check(analysisOf(cpu({ tolerations: withDefaults(t) })))), {
       ruleId: ID,
       path: 'spec.tolerations[2]',
       message: ['requests no accelerator', message, 'would occupy a GPU node'],
@@ -57,7 +65,7 @@ describe(ID, () => {
 
   it('reports every squatting toleration once, at its own index', () => {
     const spec = cpu({ tolerations: [gpuToleration(), { key: 'other', operator: 'Exists' }, { key: 'amd.com/gpu', operator: 'Exists' }, { key: 'nvidia.com/gpu', operator: 'Exists' }] });
-    expect(rule.check(analysisOf(spec)).map((f) => [f.ruleId, f.path])).toEqual([
+    expect(failures(rule.check(analysisOf(spec))).map((f) => [f.ruleId, f.path])).toEqual([
       [ID, 'spec.tolerations[0]'], [ID, 'spec.tolerations[2]'], [ID, 'spec.tolerations[3]'],
     ]);
   });
@@ -72,7 +80,7 @@ describe(ID, () => {
     ['a label only a pool defines', { nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' } }, 'spec.nodeSelector[amd.com/gpu.product-name]', ['amd.com/gpu.product-name=MI300X', 'pool mi300x']],
     ['every ORed term pinning GPU nodes', { affinity: required([expr(GKE, 'In', ['nvidia-l4'])], [expr('nvidia.com/gpu.present', 'In', ['true'])]) }, `${AFFINITY}[0].matchExpressions[0]`, ['pool l4']],
   ])('denies a CPU Pod selecting only GPU nodes: %s', (_n, o, path, parts) => {
-    expectOne(rule.check(analysisOf(cpu(o))), {
+    expectOne(failures(rule.check(analysisOf(cpu(o)))), {
       ruleId: ID,
       path,
       message: ['requests no accelerator but selects only accelerator nodes', ...parts],
@@ -81,13 +89,13 @@ describe(ID, () => {
   });
 
   it('does not name a pool the selector does not select', () => {
-    const f = expectOne(rule.check(analysisOf(cpu({ nodeSelector: { [GKE]: 'nvidia-h100-80gb' } }))), { ruleId: ID, path: `spec.nodeSelector[${GKE}]` });
+    const f = expectOne(failures(rule.check(analysisOf(cpu({ nodeSelector: { [GKE]: 'nvidia-h100-80gb' } })))), { ruleId: ID, path: `spec.nodeSelector[${GKE}]` });
     expect(f.message).not.toContain('pool');
   });
 
   it('reports both a squatting toleration and a GPU-only selector', () => {
     const spec = cpu({ tolerations: [gpuToleration()], nodeSelector: { [GKE]: 'nvidia-a100-80gb' } });
-    const findings = rule.check(analysisOf(spec));
+    const findings = failures(rule.check(analysisOf(spec)));
     expect(findings.map((f) => f.path)).toEqual(['spec.tolerations[0]', `spec.nodeSelector[${GKE}]`]);
     expect(findings[1]?.message).toContain('pool a100');
   });

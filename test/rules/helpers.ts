@@ -3,7 +3,7 @@
  */
 import type { V1Container, V1NodeSelectorRequirement, V1PodSpec } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import type { Finding } from '../../src/engine/types.js';
+import type { Finding, PodAnalysis, Rule, RuleResult } from '../../src/engine/types.js';
 
 export const AFFINITY = 'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms';
 export const GKE = 'cloud.google.com/gke-accelerator';
@@ -64,4 +64,35 @@ export function expectFinding(f: Finding | undefined, want: Expected): void {
   expect(got.path).toBe(want.path);
   for (const w of want.message ?? []) expect(got.message).toContain(w);
   for (const w of want.fix ?? []) expect(got.fix).toContain(w);
+}
+
+/** The findings of a failed rule; none when it passed or skipped. */
+export function failures(r: RuleResult): Finding[] {
+  return r.status === 'fail' ? r.findings : [];
+}
+
+/** The rule looked and found nothing wrong. */
+export function expectPass(r: RuleResult): void {
+  expect(r).toEqual({ status: 'pass' });
+}
+
+/** The rule did not apply; `reason` fragments must appear in its reason. */
+export function expectSkip(r: RuleResult, ...reason: string[]): void {
+  expect(r.status, `expected a skip, got ${JSON.stringify(r)}`).toBe('skip');
+  for (const w of reason) expect((r as { reason: string }).reason).toContain(w);
+}
+
+/**
+ * A skip row and its twin without the skip reason: the rule must skip the first and fail the
+ * second, so a guard that is removed or that stops mattering is caught.
+ */
+export function expectSkipGuard(rule: Rule, skipped: PodAnalysis, withoutReason: PodAnalysis): void {
+  expectSkip(rule.check(skipped));
+  const r = rule.check(withoutReason);
+  expect(r.status, `without the skip reason ${rule.id} must fail, got ${JSON.stringify(r)}`).toBe('fail');
+}
+
+/** The same analysis with the Pod spec marked partial (selection and tolerations live elsewhere). */
+export function partial(a: PodAnalysis): PodAnalysis {
+  return { ...a, target: { ...a.target, partial: true } };
 }

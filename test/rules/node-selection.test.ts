@@ -2,7 +2,7 @@ import type { V1PodSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { nodeSelection as rule } from '../../src/rules/node-selection.js';
 import { analysisOf, cpuContainer, podSpec } from '../support/fixtures.js';
-import { AFFINITY, expectOne, expr, GKE, required } from './helpers.js';
+import { AFFINITY, expectOne, expectPass, expectSkip, expectSkipGuard, expr, failures, GKE, partial, required } from './helpers.js';
 
 const ID = 'node-selection';
 const NS = `spec.nodeSelector[${GKE}]`;
@@ -26,14 +26,23 @@ describe(ID, () => {
     })],
     ['different keys', podSpec({ nodeSelector: { [GKE]: 'nvidia-l4' }, affinity: required([expr('nvidia.com/gpu.product', 'DoesNotExist')]) })],
   ])('allows %s', (_n, spec) => {
-    expect(rule.check(analysisOf(spec))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec)));
   });
 
-  it.each<[string, V1PodSpec]>([
-    ['a CPU Pod contradicting itself on an unrelated label', cpu({ nodeSelector: { disktype: 'ssd' }, affinity: required([expr('disktype', 'In', ['hdd'])]) })],
-    ['a Pod whose every affinity term is empty', podSpec({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{}] } } } })],
-  ])('skips %s', (_n, spec) => {
-    expect(rule.check(analysisOf(spec))).toEqual([]);
+  it.each<[string, V1PodSpec, V1PodSpec]>([
+    ['a CPU Pod contradicting itself on an unrelated label', cpu({ nodeSelector: { disktype: 'ssd' }, affinity: required([expr('disktype', 'In', ['hdd'])]) }),
+      cpu({ nodeSelector: { [GKE]: 'nvidia-l4' }, affinity: required([expr(GKE, 'In', ['nvidia-a100-80gb'])]) })],
+  ])('skips %s, and fails the same contradiction on an accelerator label', (_n, spec, twin) => {
+    expectSkipGuard(rule, analysisOf(spec), analysisOf(twin));
+  });
+
+  it('skips a partial template (selection lives elsewhere), and fails the same spec when it is whole', () => {
+    const a = analysisOf(podSpec({ nodeSelector: { [GKE]: 'nvidia-l4' }, affinity: required([expr(GKE, 'NotIn', ['nvidia-l4'])]) }));
+    expectSkipGuard(rule, partial(a), a);
+  });
+
+  it('passes a Pod whose every affinity term is empty', () => {
+    expectPass(rule.check(analysisOf(podSpec({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{}] } } } }))));
   });
 
   it.each<[string, V1PodSpec, string, string, string[]]>([
@@ -52,7 +61,7 @@ describe(ID, () => {
     ['nodeSelector 2 vs Gt 4', podSpec({ nodeSelector: { [COUNT]: '2' }, affinity: required([expr(COUNT, 'Gt', ['4'])]) }), COUNT, `spec.nodeSelector[${COUNT}]`,
       [`${COUNT}=2`, `${COUNT} Gt [4]`]],
   ])('denies %s', (_n, spec, key, path, parts) => {
-    expectOne(rule.check(analysisOf(spec)), {
+    expectOne(failures(rule.check(analysisOf(spec))), {
       ruleId: ID,
       path,
       message: [`node selection cannot be met on ${key}`, ...parts, 'would stay Pending'],
@@ -65,7 +74,7 @@ describe(ID, () => {
       nodeSelector: { [GKE]: 'nvidia-l4' },
       affinity: required([expr(GKE, 'In', ['nvidia-a100-80gb'])], [expr(GKE, 'DoesNotExist')]),
     });
-    expectOne(rule.check(analysisOf(spec)), {
+    expectOne(failures(rule.check(analysisOf(spec))), {
       ruleId: ID,
       path: NS,
       message: ['no required nodeAffinity term can hold together with the nodeSelector', `e.g. on ${GKE}`, `${T0(0)} (${GKE}=nvidia-a100-80gb)`, 'would stay Pending'],
@@ -75,7 +84,7 @@ describe(ID, () => {
 
   it('does not blame a nodeSelector the Pod does not have when every ORed term contradicts itself', () => {
     const spec = podSpec({ affinity: required([expr(GKE, 'In', ['a']), expr(GKE, 'In', ['b'])], [expr(GKE, 'Exists'), expr(GKE, 'DoesNotExist')]) });
-    const f = expectOne(rule.check(analysisOf(spec)), {
+    const f = expectOne(failures(rule.check(analysisOf(spec))), {
       ruleId: ID, path: T0(0), message: ['no required nodeAffinity term can be met', `${T0(0)} (${GKE}=a)`, 'would stay Pending'],
       fix: [`the requirements of requiredDuringSchedulingIgnoredDuringExecution agree on ${GKE}`],
     });
@@ -88,6 +97,6 @@ describe(ID, () => {
     ['a label only a pool defines', cpu({ nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' }, affinity: required([expr('amd.com/gpu.product-name', 'In', ['MI250'])]) }),
       'spec.nodeSelector[amd.com/gpu.product-name]'],
   ])('denies a CPU Pod contradicting itself on %s', (_n, spec, path) => {
-    expectOne(rule.check(analysisOf(spec)), { ruleId: ID, path, message: ['cannot be met'] });
+    expectOne(failures(rule.check(analysisOf(spec))), { ruleId: ID, path, message: ['cannot be met'] });
   });
 });

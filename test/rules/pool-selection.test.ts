@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuPool, NamespacePolicy } from '../../src/policy/types.js';
 import { poolSelection as rule } from '../../src/rules/pool-selection.js';
 import { analysisOf, config, cpuContainer, gpuContainer, podSpec, policy } from '../support/fixtures.js';
-import { expectOne, expr, GKE, limitOnly, required } from './helpers.js';
+import { expectOne, expectPass, expectSkip, expectSkipGuard, expr, failures, GKE, limitOnly, partial, required } from './helpers.js';
 
 const ID = 'pool-selection';
 const MIG = 'nvidia.com/mig-1g.5gb';
@@ -32,26 +32,33 @@ describe(ID, () => {
     ['an unconstrained Pod in a namespace restricted to L4', podSpec(), policy({ accelerators: { pools: ['l4'] } })],
     ['AMD GPUs on the MI300X pool', podSpec({ containers: [limitOnly('main', '8', 'amd.com/gpu')], nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' } }), policy()],
   ])('allows %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec, pol)));
   });
 
-  it.each<[string, V1PodSpec, NamespacePolicy]>([
-    ['a CPU Pod selecting an unknown GPU', { containers: [cpuContainer()], nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }, policy()],
-    ['a gated Pod (the queue controller will select)', migPod({ schedulingGates: gated(), nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }), policy()],
-    ['a gated TPU Pod', podSpec({ containers: [limitOnly('main', '4', 'google.com/tpu')], schedulingGates: gated() }), policy()],
-    ['a namespace that allows no accelerators', migPod({ nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }), policy({ accelerators: { allowed: false } })],
-    ['a contradictory selection (node-selection reports it)', podSpec({ nodeSelector: { [GKE]: 'nvidia-l4' }, affinity: required([expr(GKE, 'DoesNotExist')]) }), policy()],
-  ])('skips %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+  it.each<[string, V1PodSpec, NamespacePolicy, V1PodSpec, NamespacePolicy]>([
+    ['a CPU Pod selecting an unknown GPU', { containers: [cpuContainer()], nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }, policy(), migPod({ nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }), policy()],
+    ['a gated Pod (the queue controller will select)', migPod({ schedulingGates: gated(), nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }), policy(), migPod({ nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }), policy()],
+    ['a gated TPU Pod', podSpec({ containers: [limitOnly('main', '4', 'google.com/tpu')], schedulingGates: gated() }), policy(), podSpec({ containers: [limitOnly('main', '4', 'google.com/tpu')] }), policy()],
+    ['a namespace that allows no accelerators', migPod({ nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }), policy({ accelerators: { allowed: false } }), migPod({ nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }), policy()],
+    ['a contradictory selection (node-selection reports it)', podSpec({ nodeSelector: { [GKE]: 'nvidia-l4' }, affinity: required([expr(GKE, 'DoesNotExist')]) }), policy({ accelerators: { pools: ['a100'] } }),
+      podSpec({ nodeSelector: { [GKE]: 'nvidia-l4' } }), policy({ accelerators: { pools: ['a100'] } })],
+  ])('skips %s, and fails its twin without the skip reason', (_n, spec, pol, twin, twinPol) => {
+    expectSkipGuard(rule, analysisOf(spec, pol), analysisOf(twin, twinPol));
   });
 
-  it('skips when the cluster defines no pools', () => {
-    expect(rule.check(analysisOf(podSpec({ containers: [limitOnly('main', '1', 'google.com/tpu')] }), policy(), config([])))).toEqual([]);
+  it('skips a partial template (selection lives elsewhere), and fails the same spec when it is whole', () => {
+    const a = analysisOf(migPod({ nodeSelector: { [PRODUCT]: 'NVIDIA-L4' } }));
+    expectSkipGuard(rule, partial(a), a);
+  });
+
+  it('skips when the cluster defines no pools, and fails the same Pod against a catalogue that offers no TPU', () => {
+    const tpu = (): V1PodSpec => podSpec({ containers: [limitOnly('main', '1', 'google.com/tpu')] });
+    expectSkipGuard(rule, analysisOf(tpu(), policy(), config([])), analysisOf(tpu(), policy(), config()));
   });
 
   it('denies MIG slices that select a non-MIG product', () => {
     const spec = migPod({ nodeSelector: { [GKE]: 'nvidia-l4', [PRODUCT]: 'NVIDIA-L4' } });
-    expectOne(rule.check(analysisOf(spec)), {
+    expectOne(failures(rule.check(analysisOf(spec))), {
       ruleId: ID,
       path: `spec.nodeSelector[${GKE}]`,
       message: ['the selected pools (l4) do not offer nvidia.com/mig-1g.5gb', 'would stay Pending'],
@@ -61,7 +68,7 @@ describe(ID, () => {
 
   it('denies MIG slices whose affinity excludes the MIG pool', () => {
     const spec = migPod({ affinity: required([expr('nvidia.com/mig.strategy', 'DoesNotExist')]) });
-    const f = expectOne(rule.check(analysisOf(spec)), { ruleId: ID, path: 'spec.affinity.nodeAffinity', message: ['do not offer nvidia.com/mig-1g.5gb'], fix: [MIG_HINT] });
+    const f = expectOne(failures(rule.check(analysisOf(spec))), { ruleId: ID, path: 'spec.affinity.nodeAffinity', message: ['do not offer nvidia.com/mig-1g.5gb'], fix: [MIG_HINT] });
     expect(f.message).not.toContain('mig,');
   });
 
@@ -69,14 +76,14 @@ describe(ID, () => {
     ['a TPU nobody offers', podSpec({ containers: [limitOnly('main', '4', 'google.com/tpu')] }), 'no pool of the catalogue offers google.com/tpu', 'request a resource one of your pools offers'],
     ['NVIDIA and AMD GPUs in one Pod', podSpec({ containers: [gpuContainer(), limitOnly('amd', '1', 'amd.com/gpu')] }), 'no pool of the catalogue offers amd.com/gpu + nvidia.com/gpu', 'request a resource one of your pools offers'],
   ])('denies %s', (_n, spec, message, fix) => {
-    expectOne(rule.check(analysisOf(spec)), { ruleId: ID, path: 'spec.nodeSelector', message: [message, 'would stay Pending'], fix: [fix] });
+    expectOne(failures(rule.check(analysisOf(spec))), { ruleId: ID, path: 'spec.nodeSelector', message: [message, 'would stay Pending'], fix: [fix] });
   });
 
   it.each<[string, V1PodSpec, string]>([
     ['by nodeSelector', podSpec({ nodeSelector: { [GKE]: 'nvidia-h100-80gb' } }), `spec.nodeSelector[${GKE}]`],
     ['by affinity', podSpec({ affinity: required([expr(GKE, 'In', ['nvidia-h100-80gb', 'nvidia-t4'])]) }), 'spec.affinity.nodeAffinity'],
   ])('denies a selection that matches no pool %s', (_n, spec, path) => {
-    expectOne(rule.check(analysisOf(spec, policy(), config(gkePools()))), {
+    expectOne(failures(rule.check(analysisOf(spec, policy(), config(gkePools())))), {
       ruleId: ID,
       path,
       message: ['matches no GPU pool of the catalogue (pools: a100, l4)', 'would stay Pending'],
@@ -86,7 +93,7 @@ describe(ID, () => {
 
   it('denies a pool the namespace may not use and points to one it may', () => {
     const spec = podSpec({ nodeSelector: { [GKE]: 'nvidia-a100-80gb' } });
-    expectOne(rule.check(analysisOf(spec, policy({ accelerators: { pools: ['l4'] } }))), {
+    expectOne(failures(rule.check(analysisOf(spec, policy({ accelerators: { pools: ['l4'] } })))), {
       ruleId: ID,
       path: `spec.nodeSelector[${GKE}]`,
       message: ['pool a100 may not be used by namespace team (allowed pools: l4)'],
@@ -95,7 +102,7 @@ describe(ID, () => {
   });
 
   it('denies when no allowed pool offers the resource at all', () => {
-    expectOne(rule.check(analysisOf(podSpec(), policy({ accelerators: { pools: ['mi300x'] } }))), {
+    expectOne(failures(rule.check(analysisOf(podSpec(), policy({ accelerators: { pools: ['mi300x'] } })))), {
       ruleId: ID,
       path: 'spec.nodeSelector',
       message: ['pools a100, l4 may not be used by namespace team (allowed pools: mi300x)'],

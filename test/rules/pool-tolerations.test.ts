@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuPool, NamespacePolicy } from '../../src/policy/types.js';
 import { poolTolerations as rule } from '../../src/rules/pool-tolerations.js';
 import { analysisOf, config, cpuContainer, defaultTolerations, gpuContainer, gpuToleration, podSpec, policy } from '../support/fixtures.js';
-import { expectOne, GKE, limitOnly } from './helpers.js';
+import { expectOne, expectPass, expectSkip, expectSkipGuard, failures, GKE, limitOnly, partial } from './helpers.js';
 
 const ID = 'pool-tolerations';
 const GPU_FIX = '{"key":"nvidia.com/gpu","operator":"Equal","value":"present","effect":"NoSchedule"}';
@@ -24,16 +24,21 @@ describe(ID, () => {
     ['AMD Equal toleration without value for a valueless taint', amdPod({ tolerations: [{ key: 'amd.com/gpu', operator: 'Equal', effect: 'NoSchedule' }] })],
     ['a GPU Pod selecting L4 that tolerates the L4 taint', podSpec({ nodeSelector: { [GKE]: 'nvidia-l4' }, tolerations: [gpuToleration()] })],
   ])('allows %s', (_n, spec) => {
-    expect(rule.check(analysisOf(spec))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec)));
   });
 
-  it.each<[string, V1PodSpec, NamespacePolicy]>([
-    ['a CPU Pod without tolerations', { containers: [cpuContainer()] }, policy()],
-    ['a gated Pod (the queue controller adds tolerations)', podSpec({ schedulingGates: [{ name: 'kueue.x-k8s.io/admission' }] }), policy()],
-    ['a namespace that allows no accelerators', podSpec(), policy({ accelerators: { allowed: false } })],
-    ['a Pod with no usable pool (pool-selection reports it)', podSpec({ containers: [limitOnly('main', '1', 'google.com/tpu')] }), policy()],
-  ])('skips %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+  it.each<[string, V1PodSpec, NamespacePolicy, V1PodSpec, NamespacePolicy]>([
+    ['a CPU Pod without tolerations', { containers: [cpuContainer()] }, policy(), podSpec(), policy()],
+    ['a gated Pod (the queue controller adds tolerations)', podSpec({ schedulingGates: [{ name: 'kueue.x-k8s.io/admission' }] }), policy(), podSpec(), policy()],
+    ['a namespace that allows no accelerators', podSpec(), policy({ accelerators: { allowed: false } }), podSpec(), policy()],
+    ['a Pod with no usable pool (pool-selection reports it)', podSpec({ containers: [limitOnly('main', '1', 'google.com/tpu')] }), policy(), podSpec(), policy()],
+  ])('skips %s, and fails its twin without the skip reason', (_n, spec, pol, twin, twinPol) => {
+    expectSkipGuard(rule, analysisOf(spec, pol), analysisOf(twin, twinPol));
+  });
+
+  it('skips a partial template (tolerations live elsewhere), and fails the same spec when it is whole', () => {
+    const a = analysisOf(podSpec());
+    expectSkipGuard(rule, partial(a), a);
   });
 
   it.each<[string, V1Toleration[] | undefined]>([
@@ -47,7 +52,7 @@ describe(ID, () => {
     ['empty key with Exists but only NoExecute', [{ operator: 'Exists', effect: 'NoExecute' }]],
   ])('denies a GPU Pod with %s', (_n, tolerations) => {
     const spec = podSpec(tolerations ? { tolerations } : {});
-    expectOne(rule.check(analysisOf(spec)), {
+    expectOne(failures(rule.check(analysisOf(spec))), {
       ruleId: ID,
       path: 'spec.tolerations',
       message: ['does not tolerate the taints of any pool it may land on', 'a100 (nvidia.com/gpu=present:NoSchedule); l4 (nvidia.com/gpu=present:NoSchedule)', 'would stay Pending'],
@@ -56,7 +61,7 @@ describe(ID, () => {
   });
 
   it('denies an AMD Pod tolerating only the NVIDIA taint and proposes an Exists toleration', () => {
-    expectOne(rule.check(analysisOf(amdPod({ tolerations: [gpuToleration()] }))), {
+    expectOne(failures(rule.check(analysisOf(amdPod({ tolerations: [gpuToleration()] })))), {
       ruleId: ID,
       path: 'spec.tolerations',
       message: ['mi300x (amd.com/gpu:NoSchedule)'],
@@ -66,7 +71,7 @@ describe(ID, () => {
 
   it('lists only the pools the Pod may land on', () => {
     const spec = podSpec({ nodeSelector: { [GKE]: 'nvidia-l4' } });
-    const f = expectOne(rule.check(analysisOf(spec)), { ruleId: ID, path: 'spec.tolerations', message: ['l4 (nvidia.com/gpu=present:NoSchedule)'] });
+    const f = expectOne(failures(rule.check(analysisOf(spec))), { ruleId: ID, path: 'spec.tolerations', message: ['l4 (nvidia.com/gpu=present:NoSchedule)'] });
     expect(f.message).not.toContain('a100');
   });
 
@@ -76,7 +81,7 @@ describe(ID, () => {
       { name: 'small', nodeLabels: { [GKE]: 'small' }, resources: ['nvidia.com/gpu'], taints: [{ key: 'c', effect: 'NoSchedule' }, { key: 'd', effect: 'NoSchedule' }, { key: 'soft', effect: 'PreferNoSchedule' }] },
     ];
     const spec = podSpec({ tolerations: [{ key: 'c', operator: 'Exists' }, { key: 'b', operator: 'Exists', effect: 'NoSchedule' }] });
-    expectOne(rule.check(analysisOf(spec, policy(), config(custom))), {
+    expectOne(failures(rule.check(analysisOf(spec, policy(), config(custom)))), {
       ruleId: ID,
       path: 'spec.tolerations',
       message: ['big (a=1:NoSchedule, b:NoExecute); small (d:NoSchedule)'],
@@ -86,11 +91,11 @@ describe(ID, () => {
 
   it('allows a pool whose only taint is PreferNoSchedule', () => {
     const soft: GpuPool[] = [{ name: 'soft', nodeLabels: { [GKE]: 'x' }, resources: ['nvidia.com/gpu'], taints: [{ key: 'gpu', effect: 'PreferNoSchedule' }] }];
-    expect(rule.check(analysisOf(podSpec(), policy(), config(soft)))).toEqual([]);
+    expectPass(rule.check(analysisOf(podSpec(), policy(), config(soft))));
   });
 
   it('counts a GPU init container as making an accelerator Pod', () => {
     const spec: V1PodSpec = { initContainers: [gpuContainer({ name: 'warmup' })], containers: [cpuContainer()] };
-    expectOne(rule.check(analysisOf(spec)), { ruleId: ID, path: 'spec.tolerations' });
+    expectOne(failures(rule.check(analysisOf(spec))), { ruleId: ID, path: 'spec.tolerations' });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NamespacePolicy } from '../../src/policy/types.js';
 import { priorityClass as rule } from '../../src/rules/priority-class.js';
 import { analysisOf, cpuContainer, podSpec, policy } from '../support/fixtures.js';
-import { expectOne } from './helpers.js';
+import { expectOne, expectPass, expectSkip, expectSkipGuard, failures } from './helpers.js';
 
 const ID = 'priority-class';
 const PATH = 'spec.priorityClassName';
@@ -19,15 +19,15 @@ describe(ID, () => {
     ['the default class when no list is set', withClass('batch-low'), withDefault('batch-low')],
     ['a class that merely contains "system"', withClass('my-system-critical'), allowed('my-system-critical')],
   ])('allows %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+    expectPass(rule.check(analysisOf(spec, pol)));
   });
 
   it.each<[string, V1PodSpec, NamespacePolicy]>([
     ['a Pod without priorityClassName', podSpec(), allowed('batch-low')],
     ['an empty priorityClassName', withClass(''), allowed('batch-low')],
     ['a non-string priorityClassName', podSpec({ priorityClassName: 7 as unknown as string }), allowed('batch-low')],
-  ])('skips %s', (_n, spec, pol) => {
-    expect(rule.check(analysisOf(spec, pol))).toEqual([]);
+  ])('skips %s, and fails the same Pod naming a class it may not use', (_n, spec, pol) => {
+    expectSkipGuard(rule, analysisOf(spec, pol), analysisOf({ ...spec, priorityClassName: 'production-critical' }, pol));
   });
 
   it.each<[string, string, NamespacePolicy, string]>([
@@ -36,7 +36,7 @@ describe(ID, () => {
     ['system-node-critical with no priority policy', 'system-node-critical', policy(), 'remove priorityClassName'],
     ['system-node-critical even if listed as allowed', 'system-node-critical', allowed('system-node-critical'), 'use one of: system-node-critical'],
   ])('denies %s', (_n, name, pol, fix) => {
-    expectOne(rule.check(analysisOf(withClass(name), pol)), {
+    expectOne(failures(rule.check(analysisOf(withClass(name), pol))), {
       ruleId: ID,
       path: PATH,
       message: [`PriorityClass ${name} is reserved for cluster components`, 'namespace team'],
@@ -45,14 +45,14 @@ describe(ID, () => {
   });
 
   it('denies system classes on CPU Pods too', () => {
-    expectOne(rule.check(analysisOf({ containers: [cpuContainer()], priorityClassName: 'system-cluster-critical' })), { ruleId: ID, path: PATH, message: ['reserved'] });
+    expectOne(failures(rule.check(analysisOf({ containers: [cpuContainer()], priorityClassName: 'system-cluster-critical' }))), { ruleId: ID, path: PATH, message: ['reserved'] });
   });
 
   it.each<[string, NamespacePolicy, string]>([
     ['without a default class', allowed('batch-low', 'inference-high'), 'use one of: batch-low, inference-high'],
     ['with a default class', withDefault('batch-low', 'batch-low', 'inference-high'), 'use one of: batch-low, inference-high, or remove the field to get batch-low'],
   ])('denies a class that is not allowed, %s', (_n, pol, fix) => {
-    const f = expectOne(rule.check(analysisOf(withClass('production-critical'), pol)), {
+    const f = expectOne(failures(rule.check(analysisOf(withClass('production-critical'), pol))), {
       ruleId: ID,
       path: PATH,
       message: ['PriorityClass production-critical is not allowed in namespace team (allowed: batch-low, inference-high)'],
