@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
-import type { Operation } from '../engine/engine.js';
+import { ajvErrorMessage, ajvErrorPath } from '../util/ajv-errors.js';
+import type { EngineRequest, Operation } from '../engine/engine.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionVersion = (typeof ADMISSION_VERSIONS)[number];
@@ -126,9 +127,21 @@ export function decodeReview(body: unknown): AdmissionReview {
     return body;
   }
   const e = check.errors?.[0];
-  const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'body';
-  let what = e?.message ?? 'is not an AdmissionReview';
-  if (e?.keyword === 'enum') what = `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`;
-  if (e?.keyword === 'const') what = `must be ${JSON.stringify(e.params['allowedValue'])}`;
-  throw new BadReview(`not an AdmissionReview: ${where} ${what}`);
+  throw new BadReview(`not an AdmissionReview: ${e ? `${ajvErrorPath(e, 'body')} ${ajvErrorMessage(e)}` : 'body is not an AdmissionReview'}`);
+}
+
+/** The engine's view of a decoded review (also what the fuzzer drives the engine with). */
+export function toEngineRequest(review: AdmissionReview): EngineRequest {
+  const r = review.request;
+  const meta = r.object?.['metadata'] as { namespace?: string } | undefined;
+  return {
+    kind: { group: r.kind.group, kind: r.kind.kind },
+    operation: r.operation,
+    namespace: r.namespace ?? meta?.namespace ?? '',
+    name: r.name,
+    subResource: r.subResource,
+    object: r.object ?? undefined,
+    oldObject: r.oldObject ?? undefined,
+    userInfo: { username: r.userInfo?.username, groups: Array.isArray(r.userInfo?.groups) ? r.userInfo.groups : undefined },
+  };
 }

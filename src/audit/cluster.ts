@@ -1,13 +1,14 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ClusterCache } from '../cluster/cache.js';
+import { listAll } from '../cluster/list.js';
+import { UserError } from '../util/errors.js';
 import { apiVersionOf, WORKLOAD_KINDS } from '../workload/kinds.js';
 import type { SourceObject } from './input.js';
 
 /** The kinds the audit lists, as [apiVersion, kind]. CRDs not served are skipped. */
 export const AUDITED_KINDS: readonly [string, string][] = WORKLOAD_KINDS.map((k) => [apiVersionOf(k), k.kind]);
 const CLUSTER_SCOPED = new Set(WORKLOAD_KINDS.filter((k) => k.scope === 'Cluster').map((k) => apiVersionOf(k) + '/' + k.kind));
-const PAGE = 500;
 
 function notServed(err: unknown): boolean {
   const e = err as { code?: number; message?: string };
@@ -23,28 +24,16 @@ export interface ClusterInput {
 
 /** Lists (paged) every object with Pod specs, plus the context the engine reads: namespaces, claim templates, classes. */
 export async function readCluster(kc: KubeConfig, namespace: string | undefined, logger: Logger): Promise<ClusterInput> {
-  const { KubernetesObjectApi } = await import('@kubernetes/client-node');
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  const listAll = async (apiVersion: string, kind: string, ns?: string): Promise<KubernetesObject[]> => {
-    const items: KubernetesObject[] = [];
-    let token: string | undefined;
-    do {
-      const page = await api.list(apiVersion, kind, ns, undefined, undefined, undefined, undefined, undefined, PAGE, token);
-      items.push(...page.items.map((i) => ({ apiVersion, kind, ...i })));
-      token = page.metadata?._continue || undefined;
-    } while (token);
-    return items;
-  };
   const cache = new ClusterCache();
-  for (const n of await listAll('v1', 'Namespace')) cache.namespace('add', n as never);
-  for (const p of await listAll('scheduling.k8s.io/v1', 'PriorityClass').catch(() => [])) cache.priorityClass('add', p as never);
+  for (const n of await listAll(kc, 'v1', 'Namespace')) cache.namespace('add', n as never);
+  for (const p of await listAll(kc, 'scheduling.k8s.io/v1', 'PriorityClass').catch(() => [])) cache.priorityClass('add', p as never);
   cache.markSynced('priorityclasses');
-  for (const t of await listAll('resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => [])) cache.claimTemplate('add', t as never);
+  for (const t of await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => [])) cache.claimTemplate('add', t as never);
   const objects: SourceObject[] = [];
   const absent: string[] = [];
   for (const [apiVersion, kind] of AUDITED_KINDS) {
     try {
-      const items = await listAll(apiVersion, kind, CLUSTER_SCOPED.has(`${apiVersion}/${kind}`) ? undefined : namespace);
+      const items = await listAll(kc, apiVersion, kind, CLUSTER_SCOPED.has(`${apiVersion}/${kind}`) ? undefined : namespace);
       for (const item of items) {
         const m = item.metadata ?? {};
         objects.push({ file: `cluster:${m.namespace ?? ''}/${kind}/${m.name ?? ''}`, line: 1, index: 1, object: JSON.parse(JSON.stringify(item)) as Record<string, unknown> });
@@ -58,10 +47,10 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   return { objects, cache, absent };
 }
 
-export class MissingCrdError extends Error {
+export class MissingCrdError extends UserError {
   constructor() {
     super('the PolicyReport CRD (wgpolicyk8s.io/v1alpha2) is not installed: kubectl apply -f manifests/policyreport-crd.yaml');
-    this.name = 'InputError';
+    this.name = 'MissingCrdError';
   }
 }
 

@@ -1,8 +1,9 @@
-import { loadPolicyDir } from '../policy/load.js';
-import { engineFor } from '../policy/store.js';
+import { loadPolicyDir } from '../server/policy-files.js';
+import { engineFor } from '../engine/build.js';
 import type { Logger } from 'pino';
 import { FORMATS, type Format, policyReports, render, type AuditReport } from './formats.js';
-import { InputError, readInputs } from './input.js';
+import { InputError } from '../util/errors.js';
+import { readInputs } from './input.js';
 import { audit, contextOf, summarize, type AuditResult } from './run.js';
 
 export interface AuditCommandOptions {
@@ -58,9 +59,8 @@ export interface ClusterAuditOptions extends Omit<AuditCommandOptions, 'paths' |
 export async function auditCluster(o: ClusterAuditOptions): Promise<number> {
   const format = checkFormat(o.output);
   const set = await loadPolicyDir(o.policies);
-  const { findKubeConfig } = await import('../cluster/informers.js');
-  const found = findKubeConfig(o.kubeconfig);
-  if (!found) throw new InputError('no cluster configuration: pass --kubeconfig, set $KUBECONFIG or run in a cluster');
+  const { requireKubeConfig } = await import('../cluster/kubeconfig.js');
+  const found = requireKubeConfig(o.kubeconfig);
   const { readCluster, writeReports } = await import('./cluster.js');
   const namespace = o.allNamespaces ? undefined : o.namespace ?? 'default';
   const input = await readCluster(found.kc, namespace, o.logger);

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
 import { parseYamlDocuments, YamlError } from '../util/yaml.js';
 
 /** One Kubernetes object read from a file (or stdin), with where it was. */
@@ -10,13 +11,6 @@ export interface SourceObject {
   /** 1-based index of the document in the file. */
   index: number;
   object: Record<string, unknown>;
-}
-
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
 }
 
 const MANIFEST = /\.(ya?ml|json)$/;

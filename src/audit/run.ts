@@ -1,13 +1,14 @@
-import { applyLikeApiServer } from '../admission/patch.js';
+import { createRequest, simulate, type SimulatedVerdict } from '../admission/simulate.js';
+import { groupOf } from '../workload/kinds.js';
 import { ClusterCache } from '../cluster/cache.js';
-import type { Engine, EngineRequest } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
 import type { PatchOperation } from '../engine/evaluate.js';
 import type { Finding, MutationNote } from '../engine/types.js';
 import { handlesKind } from '../workload/pod-spec.js';
 import type { SourceObject } from './input.js';
 import { describePatch } from './diff.js';
 
-export type AuditVerdict = 'denied' | 'warned' | 'allowed' | 'skipped';
+export type AuditVerdict = SimulatedVerdict;
 
 export interface AuditFinding {
   ruleId: string;
@@ -54,10 +55,6 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-function groupOf(apiVersion: string): string {
-  return apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '';
-}
-
 /**
  * Context the input itself provides, as a cluster would: Namespace labels (for label-selected
  * policies) and ResourceClaimTemplates (the device classes of claims).
@@ -83,35 +80,22 @@ export function auditObject(engine: Engine, src: SourceObject, defaultNamespace:
     name: str(meta.name) || str(meta.generateName), policy: undefined, mode: undefined, verdict: 'skipped',
     violations: [], warnings: [], recorded: [], mutations: [], patch: [], diff: [], assumptions: [],
   };
-  const req: EngineRequest = { kind: { group: groupOf(apiVersion), kind }, operation: 'CREATE', namespace, name: base.name, object: o };
-  const mutated = engine.mutate(req);
-  if (mutated.skipped) return { ...base, skipped: mutated.skipped, policy: mutated.policy?.name, mode: mutated.policy?.mode };
-  const patched = mutated.patch.length > 0 ? applyLikeApiServer(o, mutated.patch) : o;
-  const validated = engine.validate({ ...req, object: patched });
-  const violations = validated.denials.map(out);
-  const warnings = [...mutated.warnings, ...validated.warnings].map(out);
-  const verdict: AuditVerdict = violations.length > 0 ? 'denied' : warnings.length > 0 ? 'warned' : 'allowed';
+  const sim = simulate(engine, createRequest(o, namespace));
+  const { mutated, validated } = sim;
+  if (!validated) return { ...base, skipped: sim.skipped, policy: mutated.policy?.name, mode: mutated.policy?.mode };
   return {
     ...base,
     policy: validated.policy?.name,
     mode: validated.policy?.mode,
-    verdict,
-    violations,
-    warnings: dedupe(warnings),
+    verdict: sim.verdict,
+    violations: validated.denials.map(out),
+    warnings: sim.warnings.map(out),
     recorded: validated.recorded.map(out),
     mutations: mutated.notes,
     patch: mutated.patch,
     diff: describePatch(o, mutated.patch),
     assumptions: [...new Set(mutated.assumptions)],
   };
-}
-
-function dedupe(fs: AuditFinding[]): AuditFinding[] {
-  const seen = new Set<string>();
-  return fs.filter((f) => {
-    const k = `${f.ruleId}|${f.path}|${f.message}`;
-    return seen.has(k) ? false : (seen.add(k), true);
-  });
 }
 
 /** Objects that carry Pod specs; the rest of a manifest set is context or out of scope. */

@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import type { PolicySet } from '../policy/types.js';
 import { ClusterCache } from './cache.js';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { configSource } from './config-source.js';
 import type { ClusterView } from './informers.js';
 
 export interface ClusterLink {
@@ -25,7 +23,8 @@ export async function connectCluster(opts: { offline: boolean; kubeconfig?: stri
     return { mode: 'offline', source: 'no configuration' };
   }
   // client-node (and its ~90 MiB of generated API classes) is loaded only with a cluster to watch.
-  const { findKubeConfig, startClusterView } = await import('./informers.js');
+  const { findKubeConfig } = await import('./kubeconfig.js');
+  const { startClusterView } = await import('./informers.js');
   const found = findKubeConfig(opts.kubeconfig);
   if (!found) return { mode: 'offline', source: 'no configuration' };
   const cache = new ClusterCache();
@@ -66,20 +65,6 @@ export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1
     inflight.set(ns, read);
     return read;
   };
-}
-
-export type ConfigSource = { kind: 'in-cluster' } | { kind: 'file'; path: string };
-
-/**
- * Where the cluster configuration comes from: --kubeconfig, else the in-cluster service account,
- * else $KUBECONFIG, else ~/.kube/config. Found without loading client-node.
- */
-export function configSource(explicit?: string): ConfigSource | undefined {
-  if (explicit) return { kind: 'file', path: explicit };
-  if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return { kind: 'in-cluster' };
-  const home = join(homedir(), '.kube', 'config');
-  const path = process.env['KUBECONFIG']?.split(':').find((f) => f && existsSync(f)) ?? (existsSync(home) ? home : undefined);
-  return path ? { kind: 'file', path } : undefined;
 }
 
 /** Nodes per pool (a node belongs to a pool when it carries all the pool's nodeLabels), once nodes are synced. */

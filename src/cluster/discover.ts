@@ -70,3 +70,12 @@ export function poolDocuments(pools: GpuPool[]): object[] {
     spec: { nodeLabels: p.nodeLabels, taints: p.taints, resources: p.resources, ...(p.maxPerPod ? { maxPerPod: p.maxPerPod } : {}) },
   }));
 }
+
+/** Reads every node of the cluster (paged) as the cache models them. */
+export async function readNodes(kc: import('@kubernetes/client-node').KubeConfig): Promise<NodeInfo[]> {
+  const { listAll } = await import('./list.js');
+  const { ClusterCache } = await import('./cache.js');
+  const cache = new ClusterCache();
+  for (const n of await listAll(kc, 'v1', 'Node')) cache.node('add', n as never);
+  return [...cache.nodeMap.values()];
+}

@@ -1,28 +1,9 @@
 import {
-  CoreV1Api, KubeConfig, makeInformer, ResourceV1Api, SchedulingV1Api,
+  CoreV1Api, type KubeConfig, makeInformer, ResourceV1Api, SchedulingV1Api,
   type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterCache, EventType, Resource } from './cache.js';
-import { configSource } from './connect.js';
-
-export interface KubeConfigChoice {
-  kc: KubeConfig;
-  source: string;
-}
-
-/** The KubeConfig for configSource()'s choice; undefined when none exists. */
-export function findKubeConfig(explicit?: string): KubeConfigChoice | undefined {
-  const source = configSource(explicit);
-  if (!source) return undefined;
-  const kc = new KubeConfig();
-  if (source.kind === 'in-cluster') {
-    kc.loadFromCluster();
-    return { kc, source: 'in-cluster service account' };
-  }
-  kc.loadFromFile(source.path);
-  return { kc, source: source.path };
-}
 
 type Handler = (type: EventType, obj: never) => void;
 

@@ -4,8 +4,9 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '../audit/input.js';
-import { parsePolicies, readPolicyFiles } from '../policy/load.js';
+import { InputError } from '../util/errors.js';
+import { parsePolicies } from '../policy/parse.js';
+import { readPolicyFiles } from '../server/policy-files.js';
 import { parseYamlDocuments } from '../util/yaml.js';
 import { checkOnboarding, compareExisting, formatProblem, type Problem } from './check.js';
 import { generate, type OutputFile, policyFileName, render, renderStream } from './generate.js';
@@ -54,9 +55,8 @@ async function planWrites(out: string, files: OutputFile[], force: boolean, repo
 
 async function clusterView(o: OnboardCommandOptions): Promise<{ kc: import('@kubernetes/client-node').KubeConfig; state: ClusterState } | undefined> {
   if (!o.apply && !o.kubeconfig) return undefined;
-  const { findKubeConfig } = await import('../cluster/informers.js');
-  const found = findKubeConfig(o.kubeconfig);
-  if (!found) throw new InputError('no cluster configuration: pass --kubeconfig, set $KUBECONFIG or run in a cluster');
+  const { requireKubeConfig } = await import('../cluster/kubeconfig.js');
+  const found = requireKubeConfig(o.kubeconfig);
   const { readClusterState } = await import('./apply.js');
   return { kc: found.kc, state: await readClusterState(found.kc, o.namespace) };
 }

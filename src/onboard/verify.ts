@@ -4,9 +4,9 @@
  * well-formed accelerator Pod in the namespace is run through mutation and validation.
  */
 import { basename, join } from 'node:path';
-import { auditObject } from '../audit/run.js';
-import { parsePolicies, PolicyError, type PolicyFile } from '../policy/load.js';
-import { engineFor } from '../policy/store.js';
+import { createRequest, simulate } from '../admission/simulate.js';
+import { parsePolicies, PolicyError, type PolicyFile } from '../policy/parse.js';
+import { engineFor } from '../engine/build.js';
 import type { PolicySet } from '../policy/types.js';
 import type { ExistingPolicy, Problem } from './check.js';
 import type { OutputFile } from './generate.js';
@@ -43,14 +43,14 @@ export function verifyGenerated(files: PolicyFile[], p: Plan): Verification {
   }
   const resource = set.poolsByName.get(p.defaultPool ?? '')?.resources.find((r) => !r.includes('*'));
   if (!resource) return { problems: [], set };
-  const result = auditObject(engineFor(set), { file: '(onboarding probe)', line: 1, index: 1, object: probePod(p, resource) }, p.namespace);
+  const result = simulate(engineFor(set), createRequest(probePod(p, resource), p.namespace));
   const problems: Problem[] = [];
   if (result.policy !== p.policyName) {
     problems.push({ level: 'error', message: `a Pod in ${p.namespace} would be governed by ${result.policy ? `NamespacePolicy "${result.policy}"` : 'no policy'}, not "${p.policyName}"` });
   } else if (result.verdict === 'denied') {
     problems.push({
       level: 'error',
-      message: `a well-formed Pod with one ${resource} would be denied in ${p.namespace}: ${result.violations.map((v) => `[${v.ruleId}] ${v.message}`).join('; ')}`,
+      message: `a well-formed Pod with one ${resource} would be denied in ${p.namespace}: ${(result.validated?.denials ?? []).map((v) => `[${v.ruleId}] ${v.message}`).join('; ')}`,
     });
   }
   return { problems, set };

@@ -2,8 +2,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Logger } from 'pino';
 import { buildResponse } from '../admission/respond.js';
-import { type AdmissionReview, BadReview, decodeReview } from '../admission/review.js';
-import type { Engine, EngineRequest, Verdict } from '../engine/engine.js';
+import { BadReview, decodeReview, toEngineRequest } from '../admission/review.js';
+import type { Engine, Verdict } from '../engine/engine.js';
 import type { Metrics } from './metrics.js';
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
@@ -22,22 +22,6 @@ export interface AppDeps {
 }
 
 type Endpoint = 'mutate' | 'validate';
-
-/** The engine's view of a decoded review (also what the fuzzer drives the engine with). */
-export function toEngineRequest(review: AdmissionReview): EngineRequest {
-  const r = review.request;
-  const meta = r.object?.['metadata'] as { namespace?: string } | undefined;
-  return {
-    kind: { group: r.kind.group, kind: r.kind.kind },
-    operation: r.operation,
-    namespace: r.namespace ?? meta?.namespace ?? '',
-    name: r.name,
-    subResource: r.subResource,
-    object: r.object ?? undefined,
-    oldObject: r.oldObject ?? undefined,
-    userInfo: { username: r.userInfo?.username, groups: Array.isArray(r.userInfo?.groups) ? r.userInfo.groups : undefined },
-  };
-}
 
 function decisionOf(v: Verdict, endpoint: Endpoint): string {
   if (v.denials.length > 0) return 'denied';

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { generateCerts, pemChain } from '../certs/generate.js';
-import { PolicyStore } from '../policy/store.js';
+import { PolicyStore } from './policy-store.js';
 import { buildApp } from './app.js';
 import { TlsWatcher } from './tls-reload.js';
 import Fastify from 'fastify';

@@ -79,3 +79,8 @@ export function workloadKind(gk: { group: string; kind: string }): WorkloadKind 
 export function apiVersionOf(k: WorkloadKind, version = k.versions[0] as string): string {
   return k.group ? `${k.group}/${version}` : version;
 }
+
+/** The API group of an apiVersion (`apps/v1` -> `apps`, `v1` -> the core group ''). */
+export function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '';
+}

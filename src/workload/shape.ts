@@ -1,5 +1,6 @@
-import { joinPath, pointerToPath } from '../util/pointer.js';
+import { joinPath } from '../util/pointer.js';
 import { Ajv, type ErrorObject } from 'ajv';
+import { ajvErrorPath } from '../util/ajv-errors.js';
 
 /**
  * The parts of a Pod spec the engine reads, with their types. Pods reach mutating webhooks before
@@ -105,5 +106,5 @@ function tooManyResourceNames(spec: Record<string, unknown>, base: string): Shap
 export function checkPodSpecShape(spec: unknown, base: string): ShapeError | undefined {
   if (check(spec)) return tooManyResourceNames(spec as Record<string, unknown>, base);
   const e = (check.errors ?? [])[0] as ErrorObject;
-  return { path: joinPath(base, pointerToPath(e.instancePath)), message: e.message ?? 'has the wrong type' };
+  return { path: joinPath(base, ajvErrorPath(e, '')), message: e.message ?? 'has the wrong type' };
 }

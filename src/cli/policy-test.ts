@@ -3,13 +3,14 @@
  * `gpu-admission audit` runs manifests (mutation, then validation of the mutated object), and the
  * outcome compared with what the case expects. Pure: parsed documents in, outcomes out.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import type { SourceObject } from '../audit/input.js';
-import { auditObject, type AuditResult } from '../audit/run.js';
+import { createRequest, type Simulation, simulate } from '../admission/simulate.js';
 import { ClusterCache } from '../cluster/cache.js';
-import { engineFor } from './store.js';
-import { type PolicyTestDoc, policyTestSchema } from './test-schema.js';
-import type { PolicySet } from './types.js';
+import { engineFor } from '../engine/build.js';
+import { type PolicyTestDoc, policyTestSchema } from '../policy/test-schema.js';
+import type { PolicySet } from '../policy/types.js';
+import { formatAjvError } from '../util/ajv-errors.js';
 
 export interface LoadedTest {
   file: string;
@@ -19,14 +20,6 @@ export interface LoadedTest {
 }
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(policyTestSchema);
-
-function errorText(e: ErrorObject): string {
-  const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(document)';
-  if (e.keyword === 'additionalProperties') return `${path}.${String(e.params['additionalProperty'])}: unknown field`;
-  if (e.keyword === 'enum') return `${path}: must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  if (e.keyword === 'const') return `${path}: must be ${JSON.stringify(e.params['allowedValue'])}`;
-  return `${path}: ${e.message ?? e.keyword}`;
-}
 
 /** Validates every document as a PolicyTest; problems name the file, line and field. */
 export function parsePolicyTests(objects: SourceObject[]): { tests: LoadedTest[]; problems: string[] } {
@@ -40,7 +33,7 @@ export function parsePolicyTests(objects: SourceObject[]): { tests: LoadedTest[]
       continue;
     }
     if (!validate(src.object)) {
-      for (const e of validate.errors ?? []) problems.push(`${where}: ${errorText(e)}`);
+      for (const e of validate.errors ?? []) problems.push(`${where}: ${formatAjvError(e)}`);
       continue;
     }
     const doc = src.object as unknown as PolicyTestDoc;
@@ -62,7 +55,7 @@ export interface TestOutcome {
   test: LoadedTest;
   passed: boolean;
   failures: string[];
-  result: AuditResult;
+  result: Simulation;
 }
 
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
@@ -82,9 +75,10 @@ export function runPolicyTest(set: PolicySet, t: LoadedTest): TestOutcome {
   cache.namespace('add', { metadata: { name: spec.namespace, labels: { ...(spec.namespaceLabels ?? {}) } } });
   const object = structuredClone(spec.object);
   object['metadata'] = { ...((object['metadata'] as Record<string, unknown> | undefined) ?? {}), namespace: spec.namespace };
-  const result = auditObject(engineFor(set, [], cache), { file: t.file, line: t.line, index: 1, object }, spec.namespace);
-  const rules = sorted([...result.violations, ...result.warnings, ...result.recorded].map((f) => f.ruleId));
-  const mutations = sorted(result.mutations.map((m) => m.mutator));
+  const result = simulate(engineFor(set, [], cache), createRequest(object, spec.namespace));
+  const findings = [...(result.validated?.denials ?? []), ...result.warnings, ...(result.validated?.recorded ?? [])];
+  const rules = sorted(findings.map((f) => f.ruleId));
+  const mutations = sorted(result.mutated.notes.map((m) => m.mutator));
   const failures: string[] = [];
   if (result.verdict !== spec.expect.verdict) failures.push(`verdict: expected ${spec.expect.verdict}, got ${result.verdict}${result.skipped ? ` (${result.skipped})` : ''}`);
   if (spec.expect.policy !== undefined && result.policy !== spec.expect.policy) failures.push(`policy: expected ${spec.expect.policy}, got ${result.policy ?? 'none'}`);
@@ -92,12 +86,12 @@ export function runPolicyTest(set: PolicySet, t: LoadedTest): TestOutcome {
   return { test: t, passed: failures.length === 0, failures, result };
 }
 
-function details(r: AuditResult): string[] {
+function details(r: Simulation): string[] {
   return [
-    ...r.violations.map((f) => `      x [${f.ruleId}] ${f.path}: ${f.message}`),
+    ...(r.validated?.denials ?? []).map((f) => `      x [${f.ruleId}] ${f.path}: ${f.message}`),
     ...r.warnings.map((f) => `      ! [${f.ruleId}] ${f.path}: ${f.message}`),
-    ...r.recorded.map((f) => `      ~ [${f.ruleId}] ${f.path}: ${f.message}`),
-    ...r.mutations.map((m) => `      + [${m.mutator}] ${m.path}: ${m.description}`),
+    ...(r.validated?.recorded ?? []).map((f) => `      ~ [${f.ruleId}] ${f.path}: ${f.message}`),
+    ...r.mutated.notes.map((m) => `      + [${m.mutator}] ${m.path}: ${m.description}`),
   ];
 }
 

@@ -1,13 +1,17 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { readdir, readFile, stat } from 'node:fs/promises';
+/** Policy documents (already read) -> a validated, normalised PolicySet. Pure: no file access. */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { MUTATORS } from '../mutators/index.js';
+import { RULES } from '../rules/index.js';
+import { formatAjvError } from '../util/ajv-errors.js';
 import { basename, join } from 'node:path';
 import { gpuPoolSchema, namespacePolicySchema } from './schema.js';
 import { crossCheck, type GpuPoolDoc, type NamespacePolicyDoc, toPolicy, toPool } from './normalize.js';
-import { escapeToken, pointerToPath } from '../util/pointer.js';
+import { UserError } from '../util/errors.js';
 import { parseYamlDocuments } from '../util/yaml.js';
 import { API_VERSION, type GpuPool, type NamespacePolicy, type PolicySet } from './types.js';
 
-export class PolicyError extends Error {
+/** Every problem of a policy set, each naming the file, document and field. */
+export class PolicyError extends UserError {
   constructor(readonly problems: string[]) {
     super(`invalid policies:\n  - ${problems.join('\n  - ')}`);
     this.name = 'PolicyError';
@@ -25,18 +29,6 @@ const validators: Record<string, ValidateFunction> = {
   NamespacePolicy: ajv.compile(namespacePolicySchema),
 };
 
-function fieldPath(e: ErrorObject): string {
-  const extra = e.keyword === 'additionalProperties' ? `/${escapeToken(String(e.params['additionalProperty']))}` : '';
-  return pointerToPath(e.instancePath + extra) || '(document)';
-}
-
-function describeError(e: ErrorObject): string {
-  if (e.keyword === 'additionalProperties') return 'unknown field';
-  if (e.keyword === 'enum') return `must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  if (e.keyword === 'const') return `must be ${JSON.stringify(e.params['allowedValue'])}`;
-  return e.message ?? e.keyword;
-}
-
 function parseDocuments(file: PolicyFile): { docs: unknown[]; problems: string[] } {
   try {
     const docs = file.path.endsWith('.json') ? [JSON.parse(file.text) as unknown] : parseYamlDocuments(file.text).map((d) => d.value);
@@ -46,8 +38,36 @@ function parseDocuments(file: PolicyFile): { docs: unknown[]; problems: string[]
   }
 }
 
+/** Rule and mutator ids an exemption may lift ('*' lifts all). */
+const LIFTABLE = new Set(['*', ...RULES.map((r) => r.id), ...MUTATORS.map((m) => m.id)]);
+
+function unknownExemptionIds(p: NamespacePolicy): string[] {
+  const out: string[] = [];
+  p.exemptions.forEach((e, i) => e.rules.forEach((id, j) => {
+    if (!LIFTABLE.has(id)) {
+      out.push(`NamespacePolicy "${p.name}" (${p.source}): spec.exemptions[${i}].rules[${j}]: no rule or mutator is named "${id}" (known: ${[...LIFTABLE].filter((x) => x !== '*').join(', ')}, or *)`);
+    }
+  }));
+  return out;
+}
+
+export interface PolicyCheck {
+  /** Every problem: YAML, schema, cross-document, unknown ids. */
+  problems: string[];
+  /** What parsed, even when other documents did not (for checks that can still run, e.g. overlaps). */
+  pools: GpuPool[];
+  policies: NamespacePolicy[];
+}
+
 /** Validates and normalises policy documents; throws PolicyError listing every problem. */
 export function parsePolicies(files: PolicyFile[]): PolicySet {
+  const { problems, pools, policies } = checkPolicies(files);
+  if (problems.length > 0) throw new PolicyError(problems);
+  return { pools, poolsByName: new Map(pools.map((p) => [p.name, p])), policies, files: files.map((f) => f.path) };
+}
+
+/** Like parsePolicies, but returns the problems with whatever did parse instead of throwing. */
+export function checkPolicies(files: PolicyFile[]): PolicyCheck {
   const problems: string[] = [];
   const pools: GpuPool[] = [];
   const policies: NamespacePolicy[] = [];
@@ -63,34 +83,13 @@ export function parsePolicies(files: PolicyFile[]): PolicySet {
       if (!validate) return void problems.push(`${where}: kind must be GpuPool or NamespacePolicy, got ${JSON.stringify(d.kind)}`);
       const label = `${where} (${String(d.kind)} ${JSON.stringify(d.metadata?.name ?? '?')})`;
       if (!validate(doc)) {
-        for (const e of validate.errors ?? []) problems.push(`${label}: ${fieldPath(e)}: ${describeError(e)}`);
+        for (const e of validate.errors ?? []) problems.push(`${label}: ${formatAjvError(e)}`);
         return;
       }
       if (d.kind === 'GpuPool') pools.push(toPool(doc as GpuPoolDoc));
       else policies.push(toPolicy(doc as NamespacePolicyDoc, basename(file.path)));
     });
   }
-  problems.push(...crossCheck(pools, policies));
-  if (problems.length > 0) throw new PolicyError(problems);
-  return { pools, poolsByName: new Map(pools.map((p) => [p.name, p])), policies, files: files.map((f) => f.path) };
-}
-
-const POLICY_FILE = /\.(ya?ml|json)$/;
-
-/** Policy files of a directory, skipping dot entries (a ConfigMap mount's `..data` machinery) and schema.json. */
-export async function readPolicyFiles(dir: string): Promise<PolicyFile[]> {
-  const entries = (await readdir(dir)).filter((n) => !n.startsWith('.') && POLICY_FILE.test(n) && n !== 'schema.json').sort();
-  const files: PolicyFile[] = [];
-  for (const name of entries) {
-    const path = join(dir, name);
-    if (!(await stat(path)).isFile()) continue;
-    files.push({ path, text: await readFile(path, 'utf8') });
-  }
-  return files;
-}
-
-export async function loadPolicyDir(dir: string): Promise<PolicySet> {
-  const files = await readPolicyFiles(dir);
-  if (files.length === 0) throw new PolicyError([`${dir}: no policy files (*.yaml, *.yml, *.json)`]);
-  return parsePolicies(files);
+  problems.push(...crossCheck(pools, policies), ...policies.flatMap(unknownExemptionIds));
+  return { problems, pools, policies };
 }

@@ -1,11 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
-import { Engine } from '../engine/engine.js';
-import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from '../workload/accelerators.js';
-import { loadPolicyDir, PolicyError } from './load.js';
-import type { ClaimResolver, ClusterFacts } from '../engine/types.js';
-import { type NamespaceLabelSource, offlineNamespaces, PolicyResolver } from './resolve.js';
-import type { PolicySet } from './types.js';
+import { type ClusterSource, engineFor } from '../engine/build.js';
+import type { Engine } from '../engine/engine.js';
+import { PolicyError } from '../policy/parse.js';
+import type { PolicySet } from '../policy/types.js';
+import { loadPolicyDir } from './policy-files.js';
 
 export interface StoreOptions {
   dir: string;
@@ -16,19 +15,6 @@ export interface StoreOptions {
   debounceMs?: number;
   /** Told of every load attempt (metrics). */
   onReload?(ok: boolean, status: StoreStatus): void;
-}
-
-/** A live cluster view: namespace labels, claim device classes and facts about nodes and classes. */
-export type ClusterSource = NamespaceLabelSource & ClaimResolver & ClusterFacts;
-
-export function engineFor(set: PolicySet, extra: string[] = [], cluster?: ClusterSource): Engine {
-  const patterns = [...new Set([...DEFAULT_ACCELERATOR_RESOURCES, ...set.pools.flatMap((p) => p.resources), ...extra])];
-  return new Engine(new PolicyResolver(set, cluster ?? offlineNamespaces), {
-    pools: set.pools,
-    accelerators: new AcceleratorMatcher(patterns),
-    claims: cluster,
-    cluster,
-  });
 }
 
 export interface StoreStatus {

@@ -1,0 +1,123 @@
+/**
+ * `gpu-admission policy validate | explain | test | schema`: reading files and printing, around
+ * the pure checks of src/policy/ (parse, overlap, explain) and the PolicyTest runner.
+ */
+import { writeFile } from 'node:fs/promises';
+import { readInputs } from '../audit/input.js';
+import { explainNamespace } from '../policy/explain.js';
+import { describeOverlap, overlappingSelectors } from '../policy/overlap.js';
+import { checkPolicies, PolicyError } from '../policy/parse.js';
+import { policyFileSchema } from '../policy/schema.js';
+import { loadPolicyDir, readPolicyFiles } from '../server/policy-files.js';
+import { InputError, UsageError } from '../util/errors.js';
+import { type Command, helpText, labelList, str } from './command.js';
+import { parsePolicyTests, renderOutcomes, runPolicyTest } from './policy-test.js';
+
+export interface Streams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/**
+ * Exit 0 when valid; 1 with every problem listed in one run: YAML and schema errors, cross-document
+ * errors (unknown pools, duplicate names, unknown rule ids) and overlapping selectors together.
+ */
+export async function validateCommand(dir: string, io: Streams): Promise<number> {
+  let files;
+  try {
+    files = await readPolicyFiles(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+    io.stderr.write(`${new PolicyError([`${dir}: not a directory`]).message}\n`);
+    return 1;
+  }
+  const checked = checkPolicies(files);
+  const problems = files.length === 0 ? [`${dir}: no policy files (*.yaml, *.yml, *.json)`] : [...checked.problems, ...overlappingSelectors(checked.policies).map(describeOverlap)];
+  if (problems.length > 0) {
+    io.stderr.write(`${new PolicyError(problems).message}\n`);
+    return 1;
+  }
+  const { pools, policies } = checked;
+  io.stdout.write(`${dir}: valid — ${pools.length} GpuPool(s): ${pools.map((p) => p.name).join(', ') || '-'}; ` +
+    `${policies.length} NamespacePolicy(s): ${policies.map((p) => p.name + (p.isDefault ? ' (default)' : '')).join(', ') || '-'}\n`);
+  return 0;
+}
+
+export async function explainCommand(dir: string, namespace: string, labels: Record<string, string>, io: Streams): Promise<number> {
+  const set = await loadPolicyDir(dir);
+  io.stdout.write(explainNamespace(set, namespace, labels));
+  return 0;
+}
+
+/** Exit 0 when every test passes, 1 when one fails, 2 for bad input (unreadable or invalid tests or policies). */
+export async function testCommand(paths: string[], dir: string, io: Streams): Promise<number> {
+  if (paths.length === 0) throw new InputError('policy test needs the files or directories of the PolicyTest documents');
+  const { tests, problems } = parsePolicyTests(await readInputs(paths));
+  if (problems.length > 0) throw new InputError(`invalid policy tests:\n  - ${problems.join('\n  - ')}`);
+  if (tests.length === 0) throw new InputError(`no PolicyTest documents in ${paths.join(', ')}`);
+  const set = await loadPolicyDir(dir);
+  const outcomes = tests.map((t) => runPolicyTest(set, t));
+  io.stdout.write(renderOutcomes(outcomes));
+  return outcomes.every((o) => o.passed) ? 0 : 1;
+}
+
+export const policyCommand: Command = {
+  name: 'policy',
+  usage: `Usage:
+  gpu-admission policy validate [<dir>] [--policies <dir>]
+  gpu-admission policy explain <namespace> [--labels k=v,...] [--policies <dir>]
+  gpu-admission policy test <files or dirs...> [--policies <dir>]
+  gpu-admission policy schema [--out <file>]
+
+validate   schema and cross-document checks (unknown pools, a default pool outside the allowed
+           pools, duplicate names, a namespace named twice, two defaults, exemptions naming unknown
+           rule ids) and overlapping namespace selectors: two policies whose selectors can match the
+           same labels (the first by name would govern such a namespace and the other never apply
+           there). Every problem is listed in one run. Exit 0 valid, 1 invalid.
+explain    which policy governs the namespace (by name, by its labels, or as the default) and its
+           effective settings: mode, pools, default pool and what Pods receive, start-up budget,
+           grace, priority, requirements, mutations, exemptions. Offline, only the namespace's name
+           label is known: pass its other labels with --labels.
+test       runs every PolicyTest document (recursively: *.yaml, *.yml, *.json) through the webhook's
+           engine as \`audit\` does (mutation, then validation of the mutated object) and compares:
+             spec.expect.verdict     denied | warned | allowed | skipped
+             spec.expect.policy      the NamespacePolicy that governs the namespace
+             spec.expect.rules       exactly the rule ids of all findings (denials, warnings, recorded)
+             spec.expect.mutations   exactly the mutators that change the object
+           spec.namespaceLabels gives the namespace labels. Exit 0 all passed, 1 a test failed,
+           2 bad input (invalid PolicyTest documents or policies, no tests found).
+schema     the JSON Schema of the policy files (policies/schema.json).`,
+  flags: {
+    policies: { type: 'string', default: 'policies', arg: '<dir>', help: 'the policy directory' },
+    labels: { type: 'string', arg: 'k=v,...', help: "explain: the namespace's labels" },
+    out: { type: 'string', arg: '<file>', help: 'schema: write to this file instead of stdout' },
+  },
+  async run(v, positionals) {
+    const [sub, ...rest] = positionals;
+    const io = { stdout: process.stdout, stderr: process.stderr };
+    const policies = str(v, 'policies') as string;
+    switch (sub) {
+      case undefined:
+        console.log(helpText(policyCommand));
+        return 0;
+      case 'schema': {
+        const text = `${JSON.stringify(policyFileSchema, null, 2)}\n`;
+        const out = str(v, 'out');
+        if (out) await writeFile(out, text);
+        else process.stdout.write(text);
+        return 0;
+      }
+      case 'validate':
+        if (rest.length > 1) throw new UsageError('policy validate takes one directory', 'policy');
+        return validateCommand(rest[0] ?? policies, io);
+      case 'explain':
+        if (rest.length !== 1) throw new UsageError('policy explain takes one namespace: gpu-admission policy explain <namespace> [--labels k=v,...]', 'policy');
+        return explainCommand(policies, rest[0] as string, labelList('policy', str(v, 'labels')), io);
+      case 'test':
+        return testCommand(rest, policies, io);
+      default:
+        throw new UsageError(`unknown policy command "${sub}"`, 'policy');
+    }
+  },
+};

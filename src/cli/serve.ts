@@ -1,0 +1,51 @@
+import { createLogger } from '../server/logger.js';
+import { serve } from '../server/serve.js';
+import { type Command, list, str, wholeNumber } from './command.js';
+
+const num = (v: Record<string, string | boolean | undefined>, name: string): number => wholeNumber('serve', name, str(v, name) as string);
+
+export const serveCommand: Command = {
+  name: 'serve',
+  usage: `Usage: gpu-admission serve [flags]
+
+Runs the webhook over HTTPS (TLS >= 1.2, HTTP/1.1 keep-alive).`,
+  flags: {
+    policies: { type: 'string', default: 'policies', arg: '<dir>', help: 'policy directory, watched and reloaded on change' },
+    host: { type: 'string', default: '0.0.0.0', arg: '<addr>', help: 'address to listen on' },
+    port: { type: 'string', default: '8443', arg: '<n>', help: 'port to listen on' },
+    cert: { type: 'string', arg: '<file>', help: 'serving certificate (PEM, with --key); without them a self-signed\ndevelopment certificate is generated into --cert-dir' },
+    key: { type: 'string', arg: '<file>', help: 'private key of --cert (PEM)' },
+    'cert-dir': { type: 'string', default: 'certs', arg: '<dir>', help: 'where the development certificate lives' },
+    'accelerator-resources': { type: 'string', arg: '<list>', help: "extra accelerator resource names, comma-separated, '*' globs allowed\n(added to the built-in list and the pools' resources)" },
+    'shutdown-delay': { type: 'string', default: '5', arg: '<seconds>', help: 'on SIGTERM, report not ready and keep serving this long' },
+    'shutdown-timeout': { type: 'string', default: '10', arg: '<seconds>', help: 'then give in-flight reviews this long to finish' },
+    'cert-warn-days': { type: 'string', default: '30', arg: '<days>', help: 'warn when the serving certificate expires within this many days' },
+    'client-ca': { type: 'string', arg: '<file>', help: "require and verify a client certificate (the API server's) signed by\nthis CA on the review port; pair it with --health-port for probes" },
+    'health-port': { type: 'string', arg: '<n>', help: 'also serve /healthz, /readyz and /metrics over plain HTTP on this port\n(never the review endpoints); off by default' },
+    kubeconfig: { type: 'string', arg: '<file>', help: 'kubeconfig for the cluster view (default: in-cluster service account,\nthen $KUBECONFIG, then ~/.kube/config)' },
+    offline: { type: 'boolean', help: 'do not watch the cluster: judge from policy files only (also the\nbehaviour when no configuration exists)' },
+    'log-level': { type: 'string', arg: '<level>', help: 'trace|debug|info|warn|error (default: info, or $LOG_LEVEL)' },
+  },
+  footer: `The certificate and key are reloaded when their files change (a Secret mount, cert-manager),
+without dropping open connections.
+Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
+  async run(v) {
+    const logger = createLogger(str(v, 'log-level'));
+    const healthPort = str(v, 'health-port');
+    const stop = await serve({
+      policies: str(v, 'policies') as string, host: str(v, 'host') as string, port: num(v, 'port'),
+      cert: str(v, 'cert'), key: str(v, 'key'), certDir: str(v, 'cert-dir') as string,
+      acceleratorResources: list(str(v, 'accelerator-resources')), shutdownDelay: num(v, 'shutdown-delay'),
+      shutdownTimeout: num(v, 'shutdown-timeout'), offline: v['offline'] === true, kubeconfig: str(v, 'kubeconfig'),
+      clientCa: str(v, 'client-ca'), healthPort: healthPort === undefined ? undefined : num(v, 'health-port'),
+      certWarnDays: num(v, 'cert-warn-days'), logger,
+    });
+    const onSignal = (signal: string) => (): void => {
+      logger.info({ event: 'signal', signal }, `received ${signal}`);
+      stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+    };
+    process.once('SIGTERM', onSignal('SIGTERM'));
+    process.once('SIGINT', onSignal('SIGINT'));
+    return new Promise<number>(() => undefined);
+  },
+};

@@ -1,0 +1,28 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClusterConfigError } from '../util/errors.js';
+import { configSource } from './config-source.js';
+
+export interface KubeConfigChoice {
+  kc: KubeConfig;
+  source: string;
+}
+
+/** The KubeConfig for configSource()'s choice; undefined when none exists. */
+export function findKubeConfig(explicit?: string): KubeConfigChoice | undefined {
+  const source = configSource(explicit);
+  if (!source) return undefined;
+  const kc = new KubeConfig();
+  if (source.kind === 'in-cluster') {
+    kc.loadFromCluster();
+    return { kc, source: 'in-cluster service account' };
+  }
+  kc.loadFromFile(source.path);
+  return { kc, source: source.path };
+}
+
+/** The KubeConfig, or a ClusterConfigError telling the user how to give one. */
+export function requireKubeConfig(explicit?: string): KubeConfigChoice {
+  const found = findKubeConfig(explicit);
+  if (!found) throw new ClusterConfigError();
+  return found;
+}

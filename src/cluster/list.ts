@@ -1,0 +1,17 @@
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+
+const PAGE = 500;
+
+/** Every object of a kind, read in pages of 500 (`limit` / `continue`), each with apiVersion and kind set. */
+export async function listAll(kc: KubeConfig, apiVersion: string, kind: string, namespace?: string): Promise<KubernetesObject[]> {
+  const { KubernetesObjectApi } = await import('@kubernetes/client-node');
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const items: KubernetesObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, undefined, PAGE, token);
+    items.push(...page.items.map((i) => ({ apiVersion, kind, ...i })));
+    token = page.metadata?._continue || undefined;
+  } while (token);
+  return items;
+}
