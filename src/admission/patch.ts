@@ -1,6 +1,7 @@
 import jsonpatch from 'fast-json-patch';
 
-export type PatchOperation = jsonpatch.Operation;
+import type { PatchOperation } from '../engine/types.js';
+
 
 /** A patch the API server would refuse: the mutating call then fails whatever failurePolicy says. */
 export class PatchError extends Error {

@@ -1,4 +1,4 @@
-import type { PatchOperation } from '../engine/evaluate.js';
+import type { PatchOperation } from '../engine/types.js';
 import { pointerToPath, valueAt } from '../util/pointer.js';
 
 export { pointerToPath };

@@ -2,7 +2,7 @@ import { createRequest, simulate, type SimulatedVerdict } from '../admission/sim
 import { groupOf } from '../workload/kinds.js';
 import { ClusterCache } from '../cluster/cache.js';
 import type { Engine } from '../engine/engine.js';
-import type { PatchOperation } from '../engine/evaluate.js';
+import type { PatchOperation } from '../engine/types.js';
 import type { Finding, MutationNote } from '../engine/types.js';
 import { handlesKind } from '../workload/pod-spec.js';
 import type { SourceObject } from './input.js';

@@ -3,7 +3,8 @@ import type { NamespacePolicy } from '../policy/types.js';
 import { candidatePools } from '../scheduling/pools.js';
 import { alternatives, selectionOf } from '../scheduling/selectors.js';
 import { analyseAccelerators } from '../workload/accelerators.js';
-import type { EngineConfig, PodAnalysis, PodSpecTarget, RequestUser } from './types.js';
+import type { EngineConfig, PodAnalysis, RequestUser } from './types.js';
+import type { PodSpecTarget } from '../workload/target.js';
 
 export interface AnalysisInput {
   target: PodSpecTarget;

@@ -5,7 +5,8 @@ import { valueAt } from '../util/pointer.js';
 import { findPodSpecs, type GroupKind } from '../workload/pod-spec.js';
 import { checkPodSpecShape } from '../workload/shape.js';
 import { analyse } from './analyse.js';
-import { mutatePod, type PatchOperation, validatePod } from './evaluate.js';
+import { mutatePod, validatePod } from './evaluate.js';
+import { type PatchOperation } from './types.js';
 import { templateFindings } from './templates.js';
 import type { EngineConfig, Finding, MutationNote, PodAnalysis, RequestUser } from './types.js';
 

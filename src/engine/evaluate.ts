@@ -3,9 +3,7 @@ import jsonpatch from 'fast-json-patch';
 import { MUTATORS } from '../mutators/index.js';
 import { RULES } from '../rules/index.js';
 import { exemptIds, isLifted } from './exemptions.js';
-import type { Finding, MutationNote, PodAnalysis } from './types.js';
-
-export type PatchOperation = jsonpatch.Operation;
+import type { Finding, MutationNote, PatchOperation, PodAnalysis } from './types.js';
 
 export function validatePod(a: PodAnalysis): Finding[] {
   if (a.policy.exempt) return [];

@@ -1,8 +1,13 @@
 import type { V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
+import type { Operation } from 'fast-json-patch';
 import type { GpuPool, NamespacePolicy } from '../policy/types.js';
 import type { AcceleratorAnalysis, AcceleratorMatcher } from '../workload/accelerators.js';
 import type { PoolCandidates } from '../scheduling/pools.js';
 import type { Requirement, Selection } from '../scheduling/selectors.js';
+import type { PodSpecTarget } from '../workload/target.js';
+
+/** One JSON Patch operation, as the engine produces them and the API server applies them. */
+export type PatchOperation = Operation;
 
 /** One problem a rule found: where, what, how to fix it. */
 export interface Finding {
@@ -13,33 +18,6 @@ export interface Finding {
   fix: string;
   /** Advisory findings never deny, whatever the mode. */
   advisory?: boolean;
-}
-
-/** A Pod spec found in an object, with where it lives. */
-export interface PodSpecTarget {
-  spec: V1PodSpec;
-  /** JSON Pointer of the spec in the object (`/spec`, `/spec/template/spec`). */
-  pointer: string;
-  /** Dotted path of the spec for messages (`spec`, `spec.template.spec`). */
-  path: string;
-  /** Metadata of the Pod or of the template. */
-  metadata?: V1ObjectMeta;
-  isTemplate: boolean;
-  /**
-   * Assembled from container-like fields (KServe `model`, Trainer `resourcesPerNode`): it can be
-   * validated but not patched.
-   */
-  virtual?: boolean;
-  /** Node selection and tolerations live elsewhere (a runtime, overrides): scheduling rules skip it. */
-  partial?: boolean;
-  /** Message paths of `containers[i]` when they differ from `containers[i]` (virtual specs). */
-  containerPaths?: ContainerPath[];
-}
-
-export interface ContainerPath {
-  path: string;
-  /** Where the container-like field keeps its resources, when not at `<path>.resources`. */
-  resourcesPath?: string;
 }
 
 /** Device classes of a ResourceClaim or ResourceClaimTemplate, when the cluster view knows them. */

@@ -1,5 +1,5 @@
 import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
-import { globMatch } from '../workload/accelerators.js';
+import { globMatch } from '../util/glob.js';
 import { at, fail, finding, skip } from './util.js';
 
 const ID = 'accelerator-allowed';

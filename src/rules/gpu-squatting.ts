@@ -36,7 +36,7 @@ function check(a: PodAnalysis): RuleResult {
       `the Pod requests no accelerator but selects only accelerator nodes (${describeRequirement(pin)}${pool ? `, pool ${pool.name}` : ''})`,
       `${fixLimit}; otherwise remove the selector`));
   }
-  return fail([]); // MUTATION
+  return fail(out);
 }
 
 export const gpuSquatting: Rule = {

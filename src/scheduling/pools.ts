@@ -1,5 +1,5 @@
 import type { GpuPool, NamespacePolicy } from '../policy/types.js';
-import { globMatch } from '../workload/accelerators.js';
+import { globMatch } from '../util/glob.js';
 import { findConflict, type Requirement, selectionMayMatch } from './selectors.js';
 
 /** Node label keys that only accelerator nodes carry (GFD, GKE, Karpenter, AKS). */

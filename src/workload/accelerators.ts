@@ -1,5 +1,6 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
-import type { ContainerPath } from '../engine/types.js';
+import type { ContainerPath } from './target.js';
+import { globMatch } from '../util/glob.js';
 import { isPositiveInteger, parseQuantity } from '../util/quantity.js';
 import { type ClaimOptions, isDraAcceleratorResource, type PodClaim, podClaims } from './claims.js';
 
@@ -17,22 +18,6 @@ export const DEFAULT_ACCELERATOR_RESOURCES: readonly string[] = [
   'aws.amazon.com/neurondevice',
   'habana.ai/gaudi',
 ];
-
-/** Glob match where `*` stands for any run of characters (no other metacharacters). */
-export function globMatch(pattern: string, name: string): boolean {
-  if (!pattern.includes('*')) return pattern === name;
-  const parts = pattern.split('*');
-  const first = parts[0] ?? '';
-  const last = parts[parts.length - 1] ?? '';
-  if (!name.startsWith(first) || !name.endsWith(last) || name.length < first.length + last.length) return false;
-  let at = first.length;
-  for (const part of parts.slice(1, -1)) {
-    const found = name.indexOf(part, at);
-    if (found < 0) return false;
-    at = found + part.length;
-  }
-  return at <= name.length - last.length;
-}
 
 export class AcceleratorMatcher {
   private readonly exact = new Set<string>();

@@ -1,5 +1,5 @@
 import type { V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
-import type { PodSpecTarget } from '../engine/types.js';
+import type { PodSpecTarget } from './target.js';
 import { escapeToken, pointerToPath } from '../util/pointer.js';
 import { kindKey, WORKLOAD_KINDS, workloadKind } from './kinds.js';
 import { virtualTargets } from './virtual-specs.js';

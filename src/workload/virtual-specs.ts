@@ -1,5 +1,5 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
-import type { ContainerPath, PodSpecTarget } from '../engine/types.js';
+import type { ContainerPath, PodSpecTarget } from './target.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,8 +1,7 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  AcceleratorMatcher, analyseAccelerators, containerRefs, DEFAULT_ACCELERATOR_RESOURCES, globMatch,
-} from '../../src/workload/accelerators.js';
+import { AcceleratorMatcher, analyseAccelerators, containerRefs, DEFAULT_ACCELERATOR_RESOURCES } from '../../src/workload/accelerators.js';
+import { globMatch } from '../../src/util/glob.js';
 import { cpuContainer, gpuContainer } from '../support/fixtures.js';
 import { limitOnly, sidecar, withResources } from '../rules/helpers.js';
 

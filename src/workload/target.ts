@@ -1,0 +1,28 @@
+import type { V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
+
+/** A Pod spec found in an object, with where it lives. */
+export interface PodSpecTarget {
+  spec: V1PodSpec;
+  /** JSON Pointer of the spec in the object (`/spec`, `/spec/template/spec`). */
+  pointer: string;
+  /** Dotted path of the spec for messages (`spec`, `spec.template.spec`). */
+  path: string;
+  /** Metadata of the Pod or of the template. */
+  metadata?: V1ObjectMeta;
+  isTemplate: boolean;
+  /**
+   * Assembled from container-like fields (KServe `model`, Trainer `resourcesPerNode`): it can be
+   * validated but not patched.
+   */
+  virtual?: boolean;
+  /** Node selection and tolerations live elsewhere (a runtime, overrides): scheduling rules skip it. */
+  partial?: boolean;
+  /** Message paths of `containers[i]` when they differ from `containers[i]` (virtual specs). */
+  containerPaths?: ContainerPath[];
+}
+
+export interface ContainerPath {
+  path: string;
+  /** Where the container-like field keeps its resources, when not at `<path>.resources`. */
+  resourcesPath?: string;
+}
