@@ -43,7 +43,7 @@ export async function auditManifests(o: AuditCommandOptions): Promise<number> {
   if (progress) o.stderr.write(`\raudited ${results.length}/${results.length} objects\n`);
   const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, summary: summarize(results), results };
   const color = format === 'table' && o.stdout.isTTY === true && !process.env['NO_COLOR'];
-  o.stdout.write(render(format, report, { color, version: o.version, now: new Date() }));
+  o.stdout.write(render(format, report, { color, version: o.version, now: new Date(), root: process.cwd() }));
   return exitCode(results, o.failOn);
 }
 

@@ -1,3 +1,5 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { RULES } from '../rules/index.js';
 import { MUTATORS } from '../mutators/index.js';
 import { dumpYaml } from '../util/yaml.js';
@@ -76,7 +78,18 @@ export function junit(report: AuditReport): string {
 
 // ---- sarif -------------------------------------------------------------------------------------
 
-export function sarif(report: AuditReport, version: string): string {
+/**
+ * A file as a SARIF artifact URI: relative to `root` (the working directory: a repository root for
+ * code-scanning UIs) with forward slashes and URI escaping; a file outside it as a file:// URI.
+ */
+export function sarifUri(file: string, root: string): string {
+  if (file === '<stdin>') return 'stdin';
+  const rel = relative(root, resolve(root, file));
+  if (rel.startsWith('..') || isAbsolute(rel)) return pathToFileURL(resolve(root, file)).href;
+  return rel.split(sep).map(encodeURIComponent).join('/');
+}
+
+export function sarif(report: AuditReport, version: string, root: string): string {
   const rules = [...RULES.map((r) => ({ id: r.id, text: r.summary })), ...MUTATORS.map((m) => ({ id: m.id, text: `Mutation ${m.id}` })), { id: 'pod-spec-shape', text: 'Pod spec fields have the types the Kubernetes API defines' }];
   const results = report.results.flatMap((r) => [
     ...r.violations.map((f) => ({ f, level: 'error' })),
@@ -86,7 +99,7 @@ export function sarif(report: AuditReport, version: string): string {
     ruleId: f.ruleId,
     level,
     message: { text: `${ref(r)}: ${f.path}: ${f.message}. Fix: ${f.fix}. (NamespacePolicy ${r.policy})` },
-    locations: [{ physicalLocation: { artifactLocation: { uri: r.file }, region: { startLine: r.line } } }],
+    locations: [{ physicalLocation: { artifactLocation: { uri: sarifUri(r.file, root) }, region: { startLine: r.line } } }],
     properties: { path: f.path, policy: r.policy, kind: r.kind, name: r.name, namespace: r.namespace },
   })));
   return `${JSON.stringify({
@@ -149,13 +162,13 @@ export function policyReports(results: AuditResult[], now: Date): object[] {
   })).map((d) => JSON.parse(JSON.stringify(d)) as object);
 }
 
-export function render(format: Format, report: AuditReport, opts: { color: boolean; version: string; now: Date }): string {
+export function render(format: Format, report: AuditReport, opts: { color: boolean; version: string; now: Date; root?: string }): string {
   switch (format) {
     case 'table': return table(report, opts.color);
     case 'json': return `${JSON.stringify(report, null, 2)}\n`;
     case 'yaml': return dumpYaml(report);
     case 'junit': return junit(report);
-    case 'sarif': return sarif(report, opts.version);
+    case 'sarif': return sarif(report, opts.version, opts.root ?? '.');
     case 'policyreport': return policyReports(report.results, opts.now).map((d) => dumpYaml(d)).join('---\n');
   }
 }

@@ -1,4 +1,3 @@
-import { createLogger } from '../server/logger.js';
 import { UsageError } from '../util/errors.js';
 import { type Command, list, str } from './command.js';
 import { version } from './version.js';
@@ -47,6 +46,7 @@ kubectl apply -f manifests/policyreport-crd.yaml.`,
     const failOn = str(v, 'fail-on');
     if (failOn !== 'deny' && failOn !== 'warn') throw new UsageError(`--fail-on must be deny or warn, got "${failOn}"`, 'audit');
     const { auditCluster, auditManifests } = await import('../audit/command.js');
+    const { createLogger } = await import('../server/logger.js');
     const common = {
       policies: str(v, 'policies') as string, output: str(v, 'output') as string, failOn: failOn as 'deny' | 'warn',
       acceleratorResources: list(str(v, 'accelerator-resources')), version: version(), stdout: process.stdout, stderr: process.stderr,

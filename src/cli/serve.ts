@@ -1,5 +1,3 @@
-import { createLogger } from '../server/logger.js';
-import { serve } from '../server/serve.js';
 import { type Command, list, str, wholeNumber } from './command.js';
 
 const num = (v: Record<string, string | boolean | undefined>, name: string): number => wholeNumber('serve', name, str(v, name) as string);
@@ -30,6 +28,8 @@ Runs the webhook over HTTPS (TLS >= 1.2, HTTP/1.1 keep-alive).`,
 without dropping open connections.
 Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
   async run(v) {
+    const { createLogger } = await import('../server/logger.js');
+    const { serve } = await import('../server/serve.js');
     const logger = createLogger(str(v, 'log-level'));
     const healthPort = str(v, 'health-port');
     const stop = await serve({

@@ -123,6 +123,30 @@ function leaves(v: unknown, prefix: string, out: Map<string, string>): Map<strin
   return out;
 }
 
+/** Field by field, what changes from `before` to `after`: `spec.accelerators.maxPerPod: 8 -> 4`. */
+export function fieldChanges(before: unknown, after: unknown, prefix = ''): string[] {
+  const a = leaves(before, prefix, new Map());
+  const b = leaves(after, prefix, new Map());
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort()
+    .map((k) => `${k}: ${a.get(k) ?? '(unset)'} -> ${b.get(k) ?? '(unset)'}`);
+}
+
+/** Field-level differences between two multi-document YAML files, documents matched by kind and name. */
+export function documentChanges(before: unknown[], after: unknown[]): string[] {
+  const key = (d: unknown, i: number): string => {
+    const o = (d ?? {}) as { kind?: unknown; metadata?: { name?: unknown } };
+    return typeof o.kind === 'string' ? `${o.kind}/${String(o.metadata?.name ?? i)}` : `document ${i + 1}`;
+  };
+  const a = new Map(before.map((d, i) => [key(d, i), d]));
+  const b = new Map(after.map((d, i) => [key(d, i), d]));
+  return [...new Set([...a.keys(), ...b.keys()])].flatMap((k) => {
+    if (!a.has(k)) return [`${k}: (absent) -> added`];
+    if (!b.has(k)) return [`${k}: present -> removed`];
+    const changes = fieldChanges(a.get(k), b.get(k));
+    return a.size + b.size > 2 ? changes.map((c) => `${k} ${c}`) : changes;
+  });
+}
+
 export type ExistingPolicy =
   | { state: 'new' }
   | { state: 'same'; source: string }
@@ -133,10 +157,7 @@ export function compareExisting(policyDoc: Record<string, unknown>, set: PolicyS
   const wanted = toPolicy(policyDoc as unknown as NamespacePolicyDoc, '');
   const existing = set.policies.find((x) => x.name === wanted.name);
   if (!existing) return { state: 'new' };
-  const a = leaves({ ...existing, source: '' }, '', new Map());
-  const b = leaves({ ...wanted, source: '' }, '', new Map());
-  const changes = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort()
-    .map((k) => `${k}: ${a.get(k) ?? '(unset)'} -> ${b.get(k) ?? '(unset)'}`);
+  const changes = fieldChanges({ ...existing, source: '' }, { ...wanted, source: '' });
   return changes.length === 0 ? { state: 'same', source: existing.source } : { state: 'different', source: existing.source, changes };
 }
 

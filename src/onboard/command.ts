@@ -8,7 +8,7 @@ import { InputError } from '../util/errors.js';
 import { parsePolicies } from '../policy/parse.js';
 import { readPolicyFiles } from '../server/policy-files.js';
 import { parseYamlDocuments } from '../util/yaml.js';
-import { checkOnboarding, compareExisting, formatProblem, type Problem } from './check.js';
+import { checkOnboarding, compareExisting, documentChanges, formatProblem, type Problem } from './check.js';
 import { generate, type OutputFile, policyFileName, render, renderStream } from './generate.js';
 import { type ClusterState, type OnboardOptions, resolvePlan } from './plan.js';
 import { candidateFiles, verifyGenerated } from './verify.js';
@@ -40,6 +40,19 @@ function sameDocuments(a: string, b: string): boolean {
   }
 }
 
+/** `: a: 1 -> 2; b: x -> y` (the first few field-level changes), or nothing when the files cannot be compared. */
+function describeChanges(before: string, after: string): string {
+  let changes: string[];
+  try {
+    changes = documentChanges(parseYamlDocuments(before).map((d) => d.value), parseYamlDocuments(after).map((d) => d.value));
+  } catch {
+    return ' (the existing file is not valid YAML)';
+  }
+  if (changes.length === 0) return '';
+  const shown = changes.slice(0, 8).join('; ');
+  return `: ${shown}${changes.length > 8 ? `; and ${changes.length - 8} more` : ''}`;
+}
+
 /** What writing each file would do; a different existing file is a problem unless --force. */
 async function planWrites(out: string, files: OutputFile[], force: boolean, reported: Set<string>): Promise<{ states: Map<string, FileState>; problems: Problem[] }> {
   const states = new Map<string, FileState>();
@@ -47,7 +60,9 @@ async function planWrites(out: string, files: OutputFile[], force: boolean, repo
   for (const f of files) {
     const before = await current(join(out, f.path));
     const state: FileState = before === undefined ? 'created' : sameDocuments(before, f.text) ? 'unchanged' : 'updated';
-    if (state === 'updated' && !force && !reported.has(f.path)) problems.push({ level: 'error', message: `${join(out, f.path)} exists and differs from what onboarding generates`, fix: 'review the difference (run without --out to print it) and pass --force to overwrite' });
+    if (state === 'updated' && !force && !reported.has(f.path)) {
+      problems.push({ level: 'error', message: `${join(out, f.path)} exists and differs from what onboarding generates${describeChanges(before as string, f.text)}`, fix: 'review the difference and pass --force to overwrite' });
+    }
     states.set(f.path, state);
   }
   return { states, problems };
