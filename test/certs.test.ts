@@ -1,18 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYamlDocuments } from '../src/util/yaml.js';
+import { itWithTool, probeTool } from './support/tools.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const out = mkdtempSync(join(tmpdir(), 'gpa-certs-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+const OPENSSL = probeTool('openssl', ['version']);
+
+/** Runs dist/main.js, which test/global-setup.ts builds from src/ once before any test. */
 function runCli(args: string[]): string {
   const main = join(ROOT, 'dist/main.js');
-  if (!existsSync(main)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
   return execFileSync(process.execPath, [main, ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
@@ -47,14 +50,7 @@ describe('gpu-admission certs', () => {
     for (const p of patches) expect(Buffer.from(p.webhooks[0].clientConfig.caBundle, 'base64').toString()).toBe(readFileSync(join(out, 'ca.crt'), 'utf8'));
   });
 
-  it('verifies with openssl when it is installed', () => {
-    let openssl = true;
-    try {
-      execFileSync('openssl', ['version']);
-    } catch {
-      openssl = false;
-    }
-    if (!openssl) return;
+  itWithTool(OPENSSL, 'the serving certificate verifies against the CA with openssl', () => {
     const verify = execFileSync('openssl', ['verify', '-CAfile', join(out, 'ca.crt'), join(out, 'tls.crt')], { encoding: 'utf8' });
     expect(verify).toContain(': OK');
   });

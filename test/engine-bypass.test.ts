@@ -3,7 +3,7 @@
  * namespace's labels, the fields of an UPDATE) must not lift a rule.
  */
 import { describe, expect, it } from 'vitest';
-import { parsePolicies } from '../src/policy/load.js';
+import { parsePolicies } from '../src/policy/parse.js';
 import { cpuContainer, createRequest, defaultTolerations, engine, gpuContainer, gpuToleration, pod, policy } from './support/fixtures.js';
 
 const squatter = (meta: Record<string, unknown> = {}) => pod({ containers: [cpuContainer()], tolerations: [gpuToleration()] }, meta);

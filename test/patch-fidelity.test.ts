@@ -10,8 +10,8 @@ import { applyLikeApiServer } from '../src/admission/patch.js';
 import { analyse } from '../src/engine/analyse.js';
 import type { Engine, Verdict } from '../src/engine/engine.js';
 import { mutatePod } from '../src/engine/evaluate.js';
-import { loadPolicyDir } from '../src/policy/load.js';
-import { engineFor } from '../src/policy/store.js';
+import { loadPolicyDir } from '../src/server/policy-files.js';
+import { engineFor } from '../src/engine/build.js';
 import type { NamespacePolicy } from '../src/policy/types.js';
 import { parseYamlDocuments } from '../src/util/yaml.js';
 import { findPodSpecs } from '../src/workload/pod-spec.js';
@@ -19,10 +19,10 @@ import { probeBudget } from '../src/workload/probes.js';
 import {
   cpuContainer, createRequest, defaultTolerations, engine, gpuContainer, gpuToleration, podSpec, policy,
 } from './support/fixtures.js';
+import { PUBLIC_DIR, REVIEWS_DIR } from './support/app.js';
 
 type Obj = Record<string, unknown>;
 
-const CORPUS = new URL('../../shared/corpus/', import.meta.url).pathname;
 const POLICIES = new URL('../policies/', import.meta.url).pathname;
 const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const specOf = (o: Obj): V1PodSpec => o['spec'] as V1PodSpec;
@@ -31,7 +31,7 @@ const specOf = (o: Obj): V1PodSpec => o['spec'] as V1PodSpec;
 // The Pods
 
 function reviewPods(): { label: string; object: Obj }[] {
-  const dir = join(CORPUS, 'reviews');
+  const dir = REVIEWS_DIR;
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => {
     const review = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { request: { kind: { kind: string }; object?: Obj } };
     return review.request.kind.kind === 'Pod' && review.request.object ? [{ label: `review ${f}`, object: review.request.object }] : [];
@@ -48,7 +48,7 @@ function yamlDocuments(text: string): unknown[] {
 }
 
 function publicPods(): { label: string; object: Obj }[] {
-  const dir = join(CORPUS, 'public');
+  const dir = PUBLIC_DIR;
   return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) =>
     yamlDocuments(readFileSync(join(dir, f), 'utf8'))
       .filter((d): d is Obj => d !== null && typeof d === 'object' && (d as Obj)['kind'] === 'Pod')
@@ -240,7 +240,7 @@ describe('the Pod table', () => {
     expect(reviews).toBe(reviewPods().length);
     expect(reviews).toBeGreaterThanOrEqual(5);
     const names = publicPods().map((p) => (p.object['metadata'] as Obj)['name']);
-    expect(names).toEqual(expect.arrayContaining(['gpu-operator-test', 'test-pod', 'alexnet-tf-gpu-pod']));
+    expect(names).toEqual(expect.arrayContaining(['cuda-smoke', 'dra-two-containers', 'rocm-resnet-bench', 'mig-inference-probe', 'jax-tpu-smoke']));
   });
 });
 
@@ -311,7 +311,7 @@ describe('patch fidelity of Pod templates (mutations.templates on)', () => {
     accelerators: { defaultPool: 'l4' }, startupProbe: { minBudgetSeconds: 600 }, terminationGracePeriodSeconds: 300,
     priority: { defaultClass: 'gpu-standard' }, mutations: { templates: true },
   })]);
-  const dir = join(CORPUS, 'public');
+  const dir = PUBLIC_DIR;
   const objects = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) =>
     yamlDocuments(readFileSync(join(dir, f), 'utf8'))
       .filter((d): d is Obj => d !== null && typeof d === 'object' && typeof (d as Obj)['kind'] === 'string' && (d as Obj)['kind'] !== 'Pod')

@@ -1,25 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { applyLikeApiServer } from '../../src/admission/patch.js';
 import { render, type AuditReport, type Format, FORMATS } from '../../src/audit/formats.js';
 import { readInputs, parseManifests } from '../../src/audit/input.js';
 import { audit, contextOf, isWorkload, summarize } from '../../src/audit/run.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { loadPolicyDir } from '../../src/policy/load.js';
-import { engineFor } from '../../src/policy/store.js';
+import { loadPolicyDir } from '../../src/server/policy-files.js';
+import { engineFor } from '../../src/engine/build.js';
 import { parseYamlDocuments } from '../../src/util/yaml.js';
 import { POLICIES_DIR, PUBLIC_DIR } from '../support/app.js';
+import { expectGolden } from '../support/golden.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const EXPECTED = new URL('./expected/', import.meta.url).pathname;
 const BROKEN = relative(ROOT, new URL('./fixtures/broken.yaml', import.meta.url).pathname);
 const CORPUS = relative(ROOT, PUBLIC_DIR).replace(/\/$/, '');
 const NOW = new Date('2026-01-01T00:00:00Z');
-const run = promisify(execFile);
 
 async function reportFor(paths: string[], namespace = 'research'): Promise<AuditReport> {
   const cwd = process.cwd();
@@ -35,17 +34,12 @@ async function reportFor(paths: string[], namespace = 'research'): Promise<Audit
 }
 
 function golden(name: string, text: string): void {
-  const file = join(EXPECTED, name);
-  if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) {
-    if (process.env['CI']) throw new Error(`golden file ${name} is missing`);
-    writeFileSync(file, text);
-  }
-  expect(text).toBe(readFileSync(file, 'utf8'));
+  expectGolden(join(EXPECTED, name), text);
 }
 
 async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  // dist/ is built from src/ once per run by test/global-setup.ts.
   const main = join(ROOT, 'dist/main.js');
-  if (!existsSync(main)) await run('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [main, 'audit', ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -124,10 +118,10 @@ describe('gpu-admission audit (CLI)', () => {
     const denied = await cli(['-', '-o', 'json'], readFileSync(join(ROOT, BROKEN), 'utf8'));
     expect(denied.code).toBe(1);
     expect(JSON.parse(denied.stdout).summary.denied).toBe(6);
-    const fine = await cli(['--namespace', 'research'], readFileSync(join(PUBLIC_DIR, 'gpu-operator--gpu-pod.yaml'), 'utf8'));
+    const fine = await cli(['--namespace', 'research'], readFileSync(join(PUBLIC_DIR, 'device-plugin-test-pod.yaml'), 'utf8'));
     expect(fine.code).toBe(0);
     expect(fine.stdout).toContain('1 objects: 0 denied, 1 warned');
-    const strict = await cli(['--namespace', 'research', '--fail-on', 'warn'], readFileSync(join(PUBLIC_DIR, 'gpu-operator--gpu-pod.yaml'), 'utf8'));
+    const strict = await cli(['--namespace', 'research', '--fail-on', 'warn'], readFileSync(join(PUBLIC_DIR, 'device-plugin-test-pod.yaml'), 'utf8'));
     expect(strict.code).toBe(1);
   });
 
@@ -144,18 +138,17 @@ describe('gpu-admission audit (CLI)', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('audits 10,000 objects well under 10 s', async () => {
+  // How fast is measured by `npm run bench` (audit of 10,000 objects); here only that all are judged.
+  it('audits 10,000 objects in one run and counts every one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpa-audit-'));
     try {
-      const one = readFileSync(join(PUBLIC_DIR, 'gke-samples--vllm-gemma-3-27b-it.yaml'), 'utf8');
+      const one = readFileSync(join(PUBLIC_DIR, 'gke-vllm-a100-deployment.yaml'), 'utf8');
       const docs = parseYamlDocuments(one).map((d) => d.value as Record<string, unknown>).filter((d) => d['kind'] === 'Deployment');
       const many = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ ...docs[0], metadata: { name: `d-${i}`, namespace: ['inference', 'training', 'research', 'default'][i % 4] } })).join('\n---\n');
       writeFileSync(join(dir, 'many.yaml'), many);
-      const t0 = Date.now();
       const r = await cli([join(dir, 'many.yaml'), '-o', 'json']);
-      const seconds = (Date.now() - t0) / 1000;
+      expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout).summary.objects).toBe(10_000);
-      expect(seconds).toBeLessThan(10);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,7 +9,7 @@
 // --rounds <n> (echo/mutate alternations per mode, default 2), --connections <n> (default 32),
 // --rate <n> (open-loop reviews/s, default 1000), --policies <n> (NamespacePolicies of the RSS
 // run, default 1000), --quick (duration 3, warmup 1, rounds 1), --strict,
-// --phases closed,open,rss (run a subset), --profile <dir> (run the echo and webhook servers of the
+// --phases closed,open,rss,hostile,audit (run a subset), --profile <dir> (run the echo and webhook servers of the
 // comparison under --cpu-prof: <dir>/echo.cpuprofile, <dir>/mutate.cpuprofile),
 // --webhook-node-args="<node flags>" (extra node flags for every webhook child, for experiments).
 // Exit status: 0; 1 with --strict when a budget is missed or a request failed; 2 when the bench
@@ -25,7 +25,9 @@
 // which the table also shows and which is much less sensitive to other load on the machine.
 //
 // Budgets: closed-loop reviews/s mutate/echo >= 0.85; open-loop p99 mutate/echo <= 1.25;
-// RSS with 1,000 NamespacePolicies < 150 MiB.
+// RSS with 1,000 NamespacePolicies < 150 MiB; each malformed, oversized or deeply nested review
+// answered as documented within 2 s (ordinary) or 10 s (bodies of MiBs, 10,000+ items or levels);
+// `gpu-admission audit` of 10,000 objects < 10 s.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +41,7 @@ import { parseArgs } from 'node:util';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const REVIEWS_DIR = fileURLToPath(new URL('../../../shared/corpus/reviews/', import.meta.url));
+const REVIEWS_DIR = fileURLToPath(new URL('../fixtures/reviews/', import.meta.url));
 const BODY_LIMIT = 3 * 1024 * 1024;
 const KEEP_ALIVE_MS = 75_000;
 const NAMESPACES = ['inference', 'training', 'notebooks', 'default'];
@@ -81,13 +83,13 @@ function options() {
       connections: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' },
       policies: { type: 'string', default: '1000' }, quick: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      profile: { type: 'string' }, 'webhook-node-args': { type: 'string', default: '' }, phases: { type: 'string', default: 'closed,open,rss' },
+      profile: { type: 'string' }, 'webhook-node-args': { type: 'string', default: '' }, phases: { type: 'string', default: 'closed,open,rss,hostile,audit' },
       'echo-mode': { type: 'string', default: 'full' },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node test/bench/bench.mjs [--duration s] [--warmup s] [--rounds n] [--connections n] [--rate n] [--policies n] [--quick] [--strict] [--profile dir] [--phases closed,open,rss] [--echo-mode full|ack] [--webhook-node-args="..."]');
+    console.log('usage: node test/bench/bench.mjs [--duration s] [--warmup s] [--rounds n] [--connections n] [--rate n] [--policies n] [--quick] [--strict] [--profile dir] [--phases closed,open,rss,hostile,audit] [--echo-mode full|ack] [--webhook-node-args="..."]');
     process.exit(0);
   }
   const num = (name, v, min) => {
@@ -741,6 +743,94 @@ async function startWebhook(port, policies, certs, nodeArgs = []) {
   return child;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Time budgets of single requests and of an offline audit (measured here, not inside `npm test`,
+// whose tests check the answers only)
+// ---------------------------------------------------------------------------------------------
+const HOSTILE_MS = { ordinary: 2_000, huge: 10_000 };
+const AUDIT_OBJECTS = 10_000;
+const AUDIT_SECONDS = 10;
+
+const nested = (depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+/** Malformed, oversized and deeply nested reviews, each with the answer it must get and its budget. */
+function hostileCases() {
+  const base = () => podReview(vllmPod({ name: 'vllm-hostile-7f9c8d5b64-h0st1', ns: 'inference', model: 'meta-llama/Llama-3.1-8B-Instruct' }));
+  const text = (mutate = () => undefined) => {
+    const r = base();
+    mutate(r.request.object);
+    return JSON.stringify(r);
+  };
+  const many = (n, f) => Array.from({ length: n }, (_, i) => f(i));
+  const padded = (size) => {
+    const t = text((o) => { o.metadata.annotations = { pad: '' }; });
+    return t.replace('"pad":""', `"pad":"${'p'.repeat(size - Buffer.byteLength(t))}"`);
+  };
+  return [
+    { label: 'truncated JSON', body: text().slice(0, 200), status: 400, budgetMs: HOSTILE_MS.ordinary },
+    { label: 'containers of the wrong type', body: text((o) => { o.spec.containers = 'x'; }), status: 200, budgetMs: HOSTILE_MS.ordinary },
+    { label: 'exactly the 3 MiB body limit', body: padded(BODY_LIMIT), status: 200, budgetMs: HOSTILE_MS.huge },
+    { label: '3 MiB + 1 (over the limit)', body: padded(BODY_LIMIT + 1), status: 413, budgetMs: HOSTILE_MS.huge },
+    // Refused on its Content-Length while the client still writes: the 413 or a reset both end it.
+    { label: '10 MiB of garbage', body: '{'.repeat(10 * 1024 * 1024), status: 413, resetOk: true, budgetMs: HOSTILE_MS.huge },
+    { label: '10,000 levels in an unread spec field', body: text().replace('"spec":{', `"spec":{"unread":${nested(10_000)},`), status: 400, budgetMs: HOSTILE_MS.huge },
+    { label: '100,000 levels in an unknown top-level field', body: `{"x":${nested(100_000)},${text().slice(1)}`, status: 200, budgetMs: HOSTILE_MS.huge },
+    { label: '100,000 values in one requirement', body: text((o) => { o.spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4', ...many(99_999, (i) => `v${i}`)] }] }] } } }; }), status: 200, budgetMs: HOSTILE_MS.huge },
+    { label: '20,000 env entries and a 1 MiB image name', body: text((o) => { o.spec.containers[0].env = many(20_000, (i) => ({ name: `E${i}`, value: 'x' })); o.spec.containers[0].image = 'i'.repeat(1 << 20); }), status: 200, budgetMs: HOSTILE_MS.huge },
+    { label: '10,000 ownerReferences', body: text((o) => { o.metadata.ownerReferences = many(10_000, () => ({ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'd', uid: 'u', controller: true })); }), status: 200, budgetMs: HOSTILE_MS.huge },
+  ].map((c) => ({ ...c, body: Buffer.from(c.body) }));
+}
+
+/** Each hostile review once on /mutate and /validate, on a fresh connection: status and time. */
+async function hostilePhase(target) {
+  const rows = [];
+  for (const c of hostileCases()) {
+    for (const path of ['/mutate', '/validate']) {
+      const conn = new Conn(target);
+      const started = performance.now();
+      let status = 0;
+      let error;
+      try {
+        await conn.open();
+        ({ status } = await sendOnce(conn, requestBuffer(`${path}?timeout=10s`, target.port, c.body)));
+      } catch (err) {
+        if (c.resetOk && ['EPIPE', 'ECONNRESET'].includes(err.code)) status = c.status;
+        else error = err.message;
+      } finally {
+        conn.close();
+      }
+      const took = performance.now() - started;
+      rows.push({ label: `${path} ${c.label}`, status, expected: c.status, ms: took, budgetMs: c.budgetMs, error, ok: !error && status === c.status && took <= c.budgetMs });
+    }
+  }
+  return rows;
+}
+
+/** `gpu-admission audit` over AUDIT_OBJECTS GPU Deployments in one file: objects counted and seconds. */
+async function auditPhase() {
+  const dir = tempDir('gpu-admission-bench-audit-');
+  const spec = vllmPod({ name: 'vllm-audit-7f9c8d5b64-a0001', ns: 'inference', model: 'google/gemma-3-27b-it' }).spec;
+  const docs = Array.from({ length: AUDIT_OBJECTS }, (_, i) => JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `d-${i}`, namespace: NAMESPACES[i % NAMESPACES.length] },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'vllm' } }, template: { metadata: { labels: { app: 'vllm' } }, spec } },
+  }));
+  const file = join(dir, 'many.yaml');
+  writeFileSync(file, `${docs.join('\n---\n')}\n`);
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'audit', file, '-o', 'json', '--policies', join(ROOT, 'policies')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const out = [];
+  let err = '';
+  child.stdout.on('data', (d) => out.push(d));
+  child.stderr.setEncoding('utf8').on('data', (d) => { err = (err + d).slice(-2000); });
+  const code = await new Promise((resolve) => child.once('exit', (c, sig) => { children.delete(child); resolve(c ?? sig); }));
+  const seconds = (performance.now() - started) / 1000;
+  // Exit 1 means "something would be denied", which this input has; 2 is an audit that failed.
+  if (code !== 0 && code !== 1) throw new Error(`audit of ${AUDIT_OBJECTS} objects exited ${code}: ${err.trim()}`);
+  const objects = JSON.parse(Buffer.concat(out).toString('utf8')).summary?.objects;
+  return { objects, seconds, ok: objects === AUDIT_OBJECTS && seconds < AUDIT_SECONDS };
+}
+
 async function openConns(target, n) {
   const conns = Array.from({ length: n }, () => new Conn(target));
   await Promise.all(conns.map((c) => c.open()));
@@ -818,6 +908,12 @@ async function main() {
       }
     }
     baseRss = procStatus(hook.pid);
+    if (opts.phases.has('hostile')) {
+      log('hostile input: malformed, oversized and deeply nested reviews, once each on /mutate and /validate');
+      results.hostile = await hostilePhase(hook);
+      const slow = results.hostile.filter((r) => !r.ok);
+      log(`  -> slowest ${f1(Math.max(...results.hostile.map((r) => r.ms)))} ms; ${slow.length} over budget or wrong answer`);
+    }
   } finally {
     for (const t of [echo, hook]) for (const c of t.conns ?? []) c.close();
     await Promise.all([stopChild(echoChild), stopChild(hookChild)]);
@@ -858,6 +954,12 @@ async function main() {
     } finally {
       await stopChild(child);
     }
+  }
+
+  if (opts.phases.has('audit')) {
+    log(`audit: ${AUDIT_OBJECTS} GPU Deployments in one file, -o json`);
+    results.audit = await auditPhase();
+    log(`  -> ${results.audit.objects} objects in ${f2(results.audit.seconds)} s`);
   }
 
   // Report
@@ -904,6 +1006,8 @@ async function main() {
     p99Ratio: oe && om ? p99Ratio <= BUDGET.p99Ratio : undefined,
     rss: rss ? rss.afterLoadMiB < BUDGET.rssMiB && rss.peakMiB < BUDGET.rssMiB : undefined,
     errors: errors === 0,
+    hostile: results.hostile ? results.hostile.every((r) => r.ok) : undefined,
+    audit: results.audit ? results.audit.ok : undefined,
   };
   console.log('');
   console.log('budgets:');
@@ -913,6 +1017,14 @@ async function main() {
   console.log(`  RSS with ${opts.policies} NamespacePolicies   ${f1(rss?.afterLoadMiB)} MiB after load, peak ${f1(rss?.peakMiB)} MiB  (< ${BUDGET.rssMiB} MiB)  ${verdict(checks.rss)}` +
     `   [shipped policies, after the comparison: ${f1(baseRss?.rssMiB)} MiB]`);
   console.log(`  request errors                      ${errors}  ${verdict(checks.errors)}`);
+  if (results.hostile) {
+    const worst = results.hostile.reduce((x, y) => (y.ms / y.budgetMs > x.ms / x.budgetMs ? y : x));
+    console.log(`  hostile input, each answer in budget ${f1(worst.ms)} ms of ${worst.budgetMs} ms at worst (${worst.label})  ${verdict(checks.hostile)}`);
+    for (const r of results.hostile.filter((x) => !x.ok)) {
+      console.log(`    MISSED ${r.label}: ${r.error ?? `HTTP ${r.status} (expected ${r.expected})`} in ${f1(r.ms)} ms (budget ${r.budgetMs} ms)`);
+    }
+  } else console.log(`  hostile input                       ${verdict(checks.hostile)}`);
+  console.log(`  audit of ${AUDIT_OBJECTS} objects              ${results.audit ? `${results.audit.objects} objects in ${f2(results.audit.seconds)} s` : '-'}  (< ${AUDIT_SECONDS} s)  ${verdict(checks.audit)}`);
   const closedRow = (r) => r && ({ rps: round(r.rps, 1), p50Ms: round(r.p50, 3), p99Ms: round(r.p99, 3), serverCpuUsPerReview: round(r.serverCpuUsPerReview, 1) });
   const openRow = (r) => r && ({ p50Ms: round(r.p50, 3), p99Ms: round(r.p99, 3), serviceP99Ms: round(r.serviceP99, 3), sendLagP99Ms: round(r.lagP99, 3) });
   const summary = {
@@ -926,6 +1038,8 @@ async function main() {
     open: oe && om ? { rate: opts.rate, echo: openRow(oe), mutate: openRow(om), p99Ratio: round(p99Ratio, 3), budget: BUDGET.p99Ratio, ok: checks.p99Ratio } : null,
     rss: rss ? { ...Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, round(v, 1)])), shippedPoliciesMiB: round(baseRss?.rssMiB, 1), budgetMiB: BUDGET.rssMiB, ok: checks.rss } : null,
     errors,
+    hostile: results.hostile ? { cases: results.hostile.map((r) => ({ label: r.label, status: r.status, ms: round(r.ms, 1), budgetMs: r.budgetMs, ok: r.ok })), ok: checks.hostile } : null,
+    audit: results.audit ? { objects: results.audit.objects, seconds: round(results.audit.seconds, 2), budgetSeconds: AUDIT_SECONDS, ok: checks.audit } : null,
     ok: Object.values(checks).every((ok) => ok !== false),
     seconds: round((Date.now() - began) / 1000, 1),
   };

@@ -1,18 +1,20 @@
 /**
- * The public GPU manifests of ../shared/corpus/public, admitted as the API server would (mutate,
- * apply the patch, validate), plus broken variants of each: every variant must be denied at the
- * path of the Pod spec it broke.
+ * The public GPU manifests of the external corpus (../shared/corpus/public, optional: see
+ * run.mjs), admitted as the API server would (mutate, apply the patch, validate), plus broken
+ * variants of each: every variant must be denied at the path of the Pod spec it broke.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyLikeApiServer } from '../../src/admission/patch.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { parsePolicies, readPolicyFiles } from '../../src/policy/load.js';
-import { engineFor } from '../../src/policy/store.js';
-import { findPodSpecs } from '../../src/workload/pod-spec.js';
+import { parsePolicies } from '../../src/policy/parse.js';
+import { readPolicyFiles } from '../../src/server/policy-files.js';
+import { engineFor } from '../../src/engine/build.js';
 import { POLICIES_DIR, shippedEngine } from '../support/app.js';
-import { admit, groupOf, type K8sObject, loadManifest, publicManifests, requestFor, summary } from '../support/corpus.js';
+import { admit, type K8sObject, requestFor } from '../support/corpus.js';
+import { describeManifests, workloads as manifestWorkloads } from '../support/manifest-suite.js';
+import { PUBLIC_CORPUS } from './paths.js';
 
 /** What the shipped policies say of each real manifest in the `research` namespace. */
 const EXPECTED: Record<string, string> = {
@@ -49,106 +51,13 @@ const EXPECTED: Record<string, string> = {
 };
 
 let shipped: Engine;
-let noTolerationMutation: Engine;
-
 beforeAll(async () => {
   shipped = await shippedEngine();
-  const files = (await readPolicyFiles(POLICIES_DIR)).map((f) =>
-    f.path.endsWith('research.yaml') ? { ...f, text: f.text.replace('  mode: enforce\n', '  mode: enforce\n  mutations: {tolerations: false}\n') } : f);
-  noTolerationMutation = engineFor(parsePolicies(files));
 });
 
-/** The accelerator objects of a manifest file (the ones carrying Pod specs). */
-function workloads(file: string): K8sObject[] {
-  return loadManifest(file).filter((o) => findPodSpecs({ group: groupOf(o.apiVersion), kind: o.kind }, o).length > 0);
-}
+const workloads = (file: string): K8sObject[] => manifestWorkloads(file, PUBLIC_CORPUS);
 
-function admitted(engine: Engine, obj: K8sObject, ns = 'research'): string {
-  return summary(admit(engine, requestFor(obj, ns), applyLikeApiServer).validated);
-}
-
-const GPU_KEYS = /^(nvidia\.com\/|amd\.com\/gpu|google\.com\/tpu|habana\.ai\/|gpu\.intel\.com\/|aws\.amazon\.com\/neuron)/;
-
-/** Removes every accelerator quantity anywhere in the object (a chart refactor dropped them). */
-function dropAccelerators(v: unknown): void {
-  if (Array.isArray(v)) return v.forEach(dropAccelerators);
-  if (v === null || typeof v !== 'object') return;
-  const o = v as Record<string, unknown>;
-  for (const [k, child] of Object.entries(o)) {
-    if ((k === 'limits' || k === 'requests') && child && typeof child === 'object') {
-      for (const r of Object.keys(child)) if (GPU_KEYS.test(r)) delete (child as Record<string, unknown>)[r];
-    } else if (k === 'resourceClaims' || k === 'claims') delete o[k];
-    else dropAccelerators(child);
-  }
-}
-
-/** The objects holding each Pod spec (for KServe, the component that embeds it). */
-function specHolders(obj: K8sObject): { path: string; spec: Record<string, unknown> }[] {
-  return findPodSpecs({ group: groupOf(obj.apiVersion), kind: obj.kind }, obj).map((t) => {
-    let v: unknown = obj;
-    for (const seg of t.pointer.split('/').slice(1)) v = (v as Record<string, unknown>)[seg.replace(/~1/g, '/')];
-    return { path: t.path, spec: v as Record<string, unknown> };
-  });
-}
-
-describe.each(publicManifests())('%s', (file) => {
-  const objects = (): K8sObject[] => workloads(file);
-
-  it('is judged by the shipped policies as documented', () => {
-    const verdicts = objects().map((o) => admitted(shipped, o));
-    expect(verdicts.length).toBeGreaterThan(0);
-    expect([...new Set(verdicts)].join(' / ')).toBe(EXPECTED[file]);
-  });
-
-  it('is denied in a namespace that allows no accelerators', () => {
-    for (const o of objects()) expect(admitted(shipped, o, 'default')).toMatch(/^denied: .*accelerator-(allowed|limits)/);
-  });
-
-  it('broken: the GPU limit dropped but GPU nodes still selected -> gpu-squatting at each template', () => {
-    for (const o of objects()) {
-      const broken = structuredClone(o);
-      dropAccelerators(broken);
-      const holders = specHolders(broken);
-      for (const h of holders) h.spec['nodeSelector'] = { ...(h.spec['nodeSelector'] as object), 'cloud.google.com/gke-accelerator': 'nvidia-l4' };
-      const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
-      const paths = v.denials.filter((f) => f.ruleId === 'gpu-squatting').map((f) => f.path);
-      for (const h of holders) expect(paths.some((p) => p.startsWith(`${h.path}.nodeSelector[`)), `${h.path}: ${paths.join()}`).toBe(true);
-    }
-  });
-
-  it('broken: nodeSelector and required affinity contradict -> node-selection at each template', () => {
-    for (const o of objects()) {
-      if (EXPECTED[file]?.startsWith('denied')) continue;
-      const broken = structuredClone(o);
-      const holders = specHolders(broken);
-      for (const h of holders) {
-        h.spec['nodeSelector'] = { 'cloud.google.com/gke-accelerator': 'nvidia-l4' };
-        h.spec['affinity'] = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-a100-80gb'] }] }] } } };
-      }
-      const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
-      const paths = v.denials.filter((f) => f.ruleId === 'node-selection').map((f) => f.path);
-      const accelerated = holders.filter((h) => JSON.stringify(h.spec).match(/nvidia\.com|google\.com\/tpu|amd\.com|habana|resourceClaims/));
-      expect(accelerated.length).toBeGreaterThan(0);
-      for (const h of accelerated) expect(paths).toContain(`${h.path}.nodeSelector[cloud.google.com/gke-accelerator]`);
-    }
-  });
-
-  it('broken: tolerations removed -> Pods get them from mutation; denied where the policy turns that off', () => {
-    for (const o of objects()) {
-      if (EXPECTED[file]?.startsWith('denied')) continue;
-      const broken = structuredClone(o);
-      const holders = specHolders(broken);
-      for (const h of holders) delete h.spec['tolerations'];
-      const fixed = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
-      expect(fixed.denials).toEqual([]);
-      const denied = admit(noTolerationMutation, requestFor(broken, 'research'), applyLikeApiServer).validated;
-      expect(denied.denials.map((f) => f.ruleId)).toContain('pool-tolerations');
-      for (const f of denied.denials.filter((x) => x.ruleId === 'pool-tolerations')) {
-        expect(holders.map((h) => `${h.path}.tolerations`)).toContain(f.path);
-      }
-    }
-  });
-});
+describeManifests(PUBLIC_CORPUS, EXPECTED);
 
 describe('corpus specifics', () => {
   it('a template missing tolerations is warned with what its Pods will receive', () => {

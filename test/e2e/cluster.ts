@@ -8,9 +8,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,21 +213,76 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
   }
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
+// ---------------------------------------------------------------------------------------------
+// capturing what kube-apiserver sends
+
+/** A TLS recorder in front of the webhook: writes every AdmissionReview body, then forwards it. */
+interface Recorder {
+  url: string;
+  /** Files written so far, in arrival order. */
+  files: string[];
+  /** Off while the harness waits for its own probe requests; on once the tests start. */
+  active: boolean;
+  close(): Promise<void>;
 }
 
-/** The suite runs the compiled program users run; compile it when dist/ is missing or older than src/. */
-function ensureBuilt(): void {
-  const main = join(ROOT, 'dist', 'main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`dist/ is stale and \`npm run build\` failed:\n${r.stdout}${r.stderr}`);
+const safeName = (s: string): string => s.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'unnamed';
+
+/** `001-mutate-CREATE-Pod-<name>[-dryrun].json`, as in test/fixtures/reviews/. */
+export function reviewFileName(seq: number, endpoint: string, review: { request?: Record<string, unknown> }): string {
+  const r = review.request ?? {};
+  const object = (r['object'] ?? r['oldObject'] ?? {}) as { metadata?: { name?: string; generateName?: string } };
+  const kind = (r['kind'] as { kind?: string } | undefined)?.kind ?? 'Unknown';
+  const name = (r['name'] as string | undefined) || object.metadata?.name || object.metadata?.generateName || 'unnamed';
+  return `${String(seq).padStart(3, '0')}-${safeName(endpoint)}-${String(r['operation'] ?? 'UNKNOWN')}-${safeName(kind)}-${safeName(name)}${r['dryRun'] === true ? '-dryrun' : ''}.json`;
+}
+
+async function startRecorder(dir: string, target: string, tls: { cert: string; key: string; ca: string }): Promise<Recorder> {
+  mkdirSync(dir, { recursive: true });
+  // Numbering continues after what the folder holds, so a second cluster never overwrites the first's.
+  let seq = readdirSync(dir).reduce((max, f) => Math.max(max, Number(/^(\d+)-/.exec(f)?.[1] ?? 0)), 0);
+  const port = await freePort();
+  const rec: Recorder = { url: `https://127.0.0.1:${port}`, files: [], active: false, close: async () => undefined };
+  const server = createHttpsServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (rec.active) {
+        try {
+          const review = JSON.parse(body.toString('utf8')) as { request?: Record<string, unknown> };
+          const endpoint = (req.url ?? '/').split('?')[0]!.replace(/^\//, '');
+          const file = reviewFileName(++seq, endpoint, review);
+          writeFileSync(join(dir, file), `${JSON.stringify(review, null, 2)}\n`);
+          rec.files.push(file);
+        } catch {
+          // not JSON: forwarded as it came, the webhook answers it
+        }
+      }
+      const up = httpsRequest(`${target}${req.url ?? '/'}`, {
+        method: req.method,
+        headers: { 'content-type': req.headers['content-type'] ?? 'application/json', 'content-length': String(body.length) },
+        ca: tls.ca,
+      }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.on('error', (err) => {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`recorder: ${err.message}`);
+      });
+      up.end(body);
+    });
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolveListen());
+  });
+  rec.close = () => new Promise((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
+  return rec;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,6 +439,8 @@ export interface Cluster {
   dir: string;
   /** Where the webhook configurations came from. */
   configurationSource: string;
+  /** With a capture folder: the review files written so far, in arrival order. */
+  capturedReviews(): string[];
   /** Whether kube-apiserver set `kubernetes.io/metadata.name` itself (1.21+), or the harness did. */
   apiServerLabelsNamespaces: boolean;
   /** Creates (or finds) a namespace and makes sure it carries its `kubernetes.io/metadata.name` label. */
@@ -401,6 +458,13 @@ export interface StartOptions {
   verbose?: boolean;
   /** The webhook's policy directory (default: the repository's policies/); it reloads on change. */
   policiesDir?: string;
+  /**
+   * Write every AdmissionReview kube-apiserver sends to the webhook into this folder, as
+   * `001-mutate-CREATE-Pod-<name>.json` (default: the CAPTURE_REVIEWS environment variable).
+   */
+  captureDir?: string;
+  /** Also run kube-controller-manager (the deployment and replicaset controllers). */
+  controllers?: boolean;
 }
 
 export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
@@ -414,15 +478,18 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
   const t0 = Date.now();
 
   installHandlers();
-  ensureBuilt();
+  // dist/ (the program users run) is built from src/ once per run by test/global-setup.ts.
   const dir = mkdtempSync(join(tmpdir(), 'gpu-admission-e2e-'));
   tempDirs.add(dir);
   const watchdog = startWatchdog(dir);
   const procs: Proc[] = [];
+  const captureDir = opts.captureDir ?? (process.env['CAPTURE_REVIEWS'] || undefined);
+  let recorder: Recorder | undefined;
 
   const stop = async (): Promise<void> => {
     // Webhook first: the API server would only call it; then the API server before its etcd.
     for (const p of [...procs].reverse()) await stopProcess(p, p.name === 'kube-apiserver' ? 5000 : 3000);
+    await recorder?.close();
     try {
       if (watchdog.pid !== undefined) process.kill(watchdog.pid, 'SIGKILL');
     } catch {
@@ -555,12 +622,34 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       return r.status === 200 ? true : undefined;
     }, [webhook]);
     say(`webhook ready on ${webhookUrl} (${Date.now() - t0} ms)`);
+    if (captureDir) {
+      recorder = await startRecorder(captureDir, webhookUrl, { cert: readFileSync(join(certDir, 'tls.crt'), 'utf8'), key: readFileSync(join(certDir, 'tls.key'), 'utf8'), ca });
+      say(`recording AdmissionReviews into ${captureDir} through ${recorder.url}`);
+    }
+
+    if (opts.controllers) {
+      const cmBin = join(ASSETS, 'kube-controller-manager');
+      if (!existsSync(cmBin)) throw new Error(`KUBEBUILDER_ASSETS=${ASSETS} has no kube-controller-manager binary`);
+      const [cmPort] = await distinctFreePorts(1) as [number];
+      const flexDir = join(dir, 'flexvolume');
+      mkdirSync(flexDir, { recursive: true });
+      const cm = startProcess(dir, 'kube-controller-manager', cmBin, [
+        `--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--port=0', `--secure-port=${cmPort}`,
+        `--service-account-private-key-file=${join(apiDir, 'sa.key')}`, '--use-service-account-credentials=false',
+        '--controllers=deployment,replicaset',
+        '--node-monitor-grace-period=87600h', '--node-startup-grace-period=87600h', `--flex-volume-plugin-dir=${flexDir}`,
+        '--v=1',
+      ]);
+      procs.push(cm);
+      say('kube-controller-manager started (deployment, replicaset)');
+    }
 
     // Register both configurations by URL.
     const shipped = shippedConfigurations();
     const source = shipped?.source ?? 'inline (no manifests/base)';
     const caBundle = Buffer.from(ca).toString('base64');
-    for (const doc of (shipped?.docs ?? inlineConfigurations()).map((d) => forThisCluster(d, webhookUrl, caBundle))) {
+    // The recorder presents the webhook's own certificate, so the same caBundle fits both.
+    for (const doc of (shipped?.docs ?? inlineConfigurations()).map((d) => forThisCluster(d, recorder?.url ?? webhookUrl, caBundle))) {
       if (doc.kind === 'MutatingWebhookConfiguration') {
         await admission.createMutatingWebhookConfiguration({ body: doc as unknown as V1MutatingWebhookConfiguration });
       } else {
@@ -592,6 +681,8 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       return webhookReviews().some((l) => l['endpoint'] === 'mutate' && l['name'] === name) ? true : undefined;
     }, procs);
     say(`webhooks effective (${Date.now() - t0} ms, configurations from ${source})`);
+    // The harness's own probe requests above are not part of any capture.
+    if (recorder) recorder.active = true;
 
     const reviewsOf = (namespace: string, name: string, count: number): Promise<Array<Record<string, unknown>>> =>
       waitFor(`${count} webhook log lines for ${namespace}/${name}`, 5000, async () => {
@@ -602,6 +693,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     return {
       kc, core, apps, batch, admission, scheduling, server, token, webhookUrl, dir,
       configurationSource: source,
+      capturedReviews: () => [...(recorder?.files ?? [])],
       apiServerLabelsNamespaces,
       ensureNamespace,
       webhookReviews,

@@ -12,6 +12,8 @@ export default defineConfig({
     maxWorkers: 1,
     fileParallelism: false,
     isolate: true,
+    // The suite runs dist/main.js: built from src/ once, before any test.
+    globalSetup: ['test/e2e/require-assets.ts', 'test/global-setup.ts'],
     sequence: { concurrent: false, shuffle: false },
     // Starting etcd + kube-apiserver takes ~10 s on a fast machine, much more on a loaded CI runner.
     hookTimeout: 180_000,

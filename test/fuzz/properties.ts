@@ -21,7 +21,7 @@
  *   malformed  a review with random subtrees replaced, removed or retyped is answered 200 (uid
  *              echoed) or 400 {error, message}, never 500, and Object.prototype stays clean.
  */
-import { toEngineRequest } from '../../src/server/app.js';
+import { toEngineRequest } from '../../src/admission/review.js';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -30,8 +30,8 @@ import { buildResponse } from '../../src/admission/respond.js';
 import { type AdmissionReview, BadReview, decodeReview } from '../../src/admission/review.js';
 import type { Engine, EngineRequest, Verdict } from '../../src/engine/engine.js';
 import type { Finding } from '../../src/engine/types.js';
-import { loadPolicyDir } from '../../src/policy/load.js';
-import { engineFor } from '../../src/policy/store.js';
+import { loadPolicyDir } from '../../src/server/policy-files.js';
+import { engineFor } from '../../src/engine/build.js';
 import type { GpuPool, PolicySet } from '../../src/policy/types.js';
 import { buildApp } from '../../src/server/app.js';
 
@@ -498,9 +498,9 @@ export interface PropertyReport {
 
 export interface FuzzOptions {
   seed: number;
-  /** Wall-clock budget of the whole run (split across the properties). */
-  seconds: number;
-  /** Fixed run counts (deterministic, for CI); when absent, runs until the time budget is used. */
+  /** Wall-clock budget of the whole run (split across the properties); only without `numRuns`. */
+  seconds?: number;
+  /** Fixed run counts (deterministic, for `npm test`): every case runs, no time limit cuts it short. */
   numRuns?: { engine: number; http: number; malformed: number };
   /** Replay a failure: fast-check path of the counterexample (with its seed). */
   path?: string;
@@ -512,7 +512,8 @@ export interface FuzzOptions {
 
 export interface FuzzReport {
   seed: number;
-  seconds: number;
+  /** The time budget of a time-bounded run; null for a fixed-count run. */
+  seconds: number | null;
   properties: PropertyReport[];
   stats: Stats;
   ok: boolean;
@@ -521,6 +522,7 @@ export interface FuzzReport {
 const SHARE = { engine: 0.6, http: 0.2, malformed: 0.2 } as const;
 
 export async function runFuzz(ctx: FuzzContext, o: FuzzOptions): Promise<FuzzReport> {
+  if (!o.numRuns && !((o.seconds ?? 0) > 0)) throw new Error('runFuzz: give fixed run counts (numRuns) or a time budget (seconds)');
   const arb = arbitraries(ctx.set);
   const stats = newStats();
   const log = o.log ?? (() => undefined);
@@ -532,14 +534,15 @@ export async function runFuzz(ctx: FuzzContext, o: FuzzOptions): Promise<FuzzRep
   ].filter((p) => !o.only || p.name === o.only);
   const total = plans.reduce((n, p) => n + SHARE[p.name], 0);
   for (const plan of plans) {
-    const budgetMs = Math.max(200, (o.seconds * 1000 * SHARE[plan.name]) / total);
+    const budgetMs = Math.max(200, ((o.seconds ?? 0) * 1000 * SHARE[plan.name]) / total);
     const started = performance.now();
     let runs = 0;
     const counted = plan.prop;
     const params: fc.Parameters<unknown> = {
       seed: o.seed,
       numRuns: o.numRuns?.[plan.name] ?? 1_000_000_000,
-      plugins: [fc.interruptAfterTimeLimit(budgetMs)],
+      // A fixed-count run is the same cases on every machine; only the open-ended run is cut by time.
+      ...(o.numRuns ? {} : { plugins: [fc.interruptAfterTimeLimit(budgetMs)] }),
       ...(o.path ? { path: o.path } : {}),
     };
     const before = { ...stats };
@@ -562,5 +565,5 @@ export async function runFuzz(ctx: FuzzContext, o: FuzzOptions): Promise<FuzzRep
     log(`${plan.name.padEnd(10)} ${String(runs).padStart(8)} runs in ${(ms / 1000).toFixed(1)} s${failed ? `  FAILED: ${report.invariant}` : ''}` +
       `${plan.name === 'engine' ? ` (patched ${stats.patched - before.patched}, denied ${stats.denied - before.denied})` : ''}`);
   }
-  return { seed: o.seed, seconds: o.seconds, properties, stats, ok: properties.every((p) => !p.failed) };
+  return { seed: o.seed, seconds: o.numRuns ? null : o.seconds ?? null, properties, stats, ok: properties.every((p) => !p.failed) };
 }

@@ -3,9 +3,9 @@
  * change with `UPDATE_GOLDEN=1 npm test -- test/golden` and review the diff.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { corpusReview, decodePatchB64, shippedEngine, testApp, type Review } from '../support/app.js';
+import { expectGoldenJson } from '../support/golden.js';
 
 type Spec = Record<string, unknown>;
 const EXPECTED = new URL('./expected/', import.meta.url).pathname;
@@ -25,14 +25,14 @@ const res = (gpu: Record<string, string>, extra: Record<string, string> = { cpu:
 const probe = { httpGet: { path: '/health', port: 8000, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
 
 const CASES: Record<string, { endpoint: 'mutate' | 'validate'; review: () => Review }> = {
-  'mutate-corpus-pod-inference': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference') },
-  'mutate-corpus-pod-training': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'training') },
-  'mutate-corpus-pod-notebooks': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'notebooks') },
-  'mutate-corpus-pod-dryrun-inference': { endpoint: 'mutate', review: () => corpusReview('010-mutate-CREATE-Pod-gpu-operator-test-dry-dryrun.json', 'inference') },
-  'mutate-corpus-deployment-template-not-mutated': { endpoint: 'mutate', review: () => corpusReview('006-mutate-CREATE-Deployment-vllm-gemma-deployment.json', 'inference') },
-  'validate-corpus-pod-default-denied': { endpoint: 'validate', review: () => corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json') },
-  'validate-corpus-pod-exempt-namespace': { endpoint: 'validate', review: () => corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json', 'gpu-operator') },
-  'validate-corpus-update-allowed': { endpoint: 'validate', review: () => corpusReview('003-validate-UPDATE-Pod-gpu-operator-test.json') },
+  'mutate-captured-pod-inference': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference') },
+  'mutate-captured-pod-training': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'training') },
+  'mutate-captured-pod-notebooks': { endpoint: 'mutate', review: () => corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'notebooks') },
+  'mutate-captured-pod-dryrun-inference': { endpoint: 'mutate', review: () => corpusReview('004-mutate-CREATE-Pod-cuda-smoke-dry-dryrun.json', 'inference') },
+  'mutate-captured-deployment-template-not-mutated': { endpoint: 'mutate', review: () => corpusReview('010-mutate-CREATE-Deployment-embeddings-server.json', 'inference') },
+  'validate-captured-pod-default-denied': { endpoint: 'validate', review: () => corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json') },
+  'validate-captured-pod-exempt-namespace': { endpoint: 'validate', review: () => corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json', 'gpu-operator') },
+  'validate-captured-update-allowed': { endpoint: 'validate', review: () => corpusReview('003-validate-UPDATE-Pod-cuda-smoke.json') },
   'mutate-model-server-with-probes': {
     endpoint: 'mutate',
     review: () => podReview('inference', { ...defaults, containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.10.0', resources: res({ 'nvidia.com/gpu': '1' }), readinessProbe: probe, livenessProbe: { ...probe, path: undefined } }] }),
@@ -102,11 +102,6 @@ describe('golden AdmissionReview responses', () => {
   it.each(Object.keys(CASES))('%s', async (name) => {
     const c = CASES[name]!;
     const actual = await respond(c.endpoint, c.review());
-    const file = `${EXPECTED}${name}.json`;
-    if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) {
-      if (process.env['CI']) throw new Error(`golden file ${name}.json is missing`);
-      writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-    }
-    expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+    expectGoldenJson(`${EXPECTED}${name}.json`, actual);
   });
 });

@@ -4,7 +4,8 @@ import { type CheckContext, checkOnboarding, compareExisting, type Problem } fro
 import { generate, policyFileName, render } from '../../src/onboard/generate.js';
 import { type ClusterState, type OnboardOptions, resolvePlan } from '../../src/onboard/plan.js';
 import { candidateFiles, verifyGenerated } from '../../src/onboard/verify.js';
-import { parsePolicies, type PolicyFile, readPolicyFiles } from '../../src/policy/load.js';
+import { parsePolicies, type PolicyFile } from '../../src/policy/parse.js';
+import { readPolicyFiles } from '../../src/server/policy-files.js';
 import type { PolicySet } from '../../src/policy/types.js';
 import { POLICIES } from './support.js';
 

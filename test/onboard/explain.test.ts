@@ -1,7 +1,8 @@
 /** `gpu-admission policy explain`: which policy governs a namespace, and its settings in plain words. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explainNamespace } from '../../src/policy/explain.js';
-import { loadPolicyDir, parsePolicies } from '../../src/policy/load.js';
+import { loadPolicyDir } from '../../src/server/policy-files.js';
+import { parsePolicies } from '../../src/policy/parse.js';
 import type { PolicySet } from '../../src/policy/types.js';
 import { cli, POLICIES } from './support.js';
 

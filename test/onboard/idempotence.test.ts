@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generate, render } from '../../src/onboard/generate.js';
 import { resolvePlan } from '../../src/onboard/plan.js';
-import { loadPolicyDir } from '../../src/policy/load.js';
+import { loadPolicyDir } from '../../src/server/policy-files.js';
 import { cli, POLICIES, policyDirCopy } from './support.js';
 
 const dirs: string[] = [];

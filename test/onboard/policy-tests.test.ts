@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readInputs, type SourceObject } from '../../src/audit/input.js';
-import { loadPolicyDir, readPolicyFiles } from '../../src/policy/load.js';
-import { parsePolicyTests, renderOutcomes, runPolicyTest } from '../../src/policy/tests.js';
+import { loadPolicyDir, readPolicyFiles } from '../../src/server/policy-files.js';
+import { parsePolicyTests, renderOutcomes, runPolicyTest } from '../../src/cli/policy-test.js';
 import type { PolicySet } from '../../src/policy/types.js';
 import { cli, POLICIES } from './support.js';
 

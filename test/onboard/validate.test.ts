@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parsePolicies } from '../../src/policy/load.js';
+import { parsePolicies } from '../../src/policy/parse.js';
 import { commonLabels, describeOverlap, overlappingSelectors } from '../../src/policy/overlap.js';
 import { cli, POLICIES } from './support.js';
 

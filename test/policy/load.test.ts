@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { loadPolicyDir, parsePolicies, PolicyError } from '../../src/policy/load.js';
+import { loadPolicyDir } from '../../src/server/policy-files.js';
+import { parsePolicies, PolicyError } from '../../src/policy/parse.js';
 import { policyFileSchema } from '../../src/policy/schema.js';
 import { POLICIES_DIR } from '../support/app.js';
 

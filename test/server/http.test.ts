@@ -12,7 +12,7 @@ async function post(url: string, payload: unknown, headers: Record<string, strin
 
 describe('response contract', () => {
   it('answers a v1 review with HTTP 200, the same apiVersion/kind and the echoed uid', async () => {
-    const review = corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
     const { status, body } = await post('/mutate?timeout=10s', review);
     expect(status).toBe(200);
     expect(body.apiVersion).toBe('admission.k8s.io/v1');
@@ -24,7 +24,7 @@ describe('response contract', () => {
   });
 
   it('answers v1beta1 in v1beta1', async () => {
-    const review = corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
     review.apiVersion = 'admission.k8s.io/v1beta1';
     const { status, body } = await post('/mutate', review);
     expect(status).toBe(200);
@@ -33,7 +33,7 @@ describe('response contract', () => {
   });
 
   it('denies with 403 Forbidden and a message naming rule, path, fix and policy', async () => {
-    const { status, body } = await post('/validate?timeout=5s', corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json'));
+    const { status, body } = await post('/validate?timeout=5s', corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json'));
     expect(status).toBe(200);
     expect(body.response.allowed).toBe(false);
     expect(body.response.status).toMatchObject({ code: 403, reason: 'Forbidden' });
@@ -45,33 +45,33 @@ describe('response contract', () => {
   });
 
   it('/validate never returns a patch, even where /mutate would', async () => {
-    const { body } = await post('/validate', corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference'));
+    const { body } = await post('/validate', corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference'));
     expect(body.response.patch).toBeUndefined();
     expect(body.response.patchType).toBeUndefined();
   });
 
   it('does not mutate on UPDATE', async () => {
-    const review = corpusReview('003-validate-UPDATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('003-validate-UPDATE-Pod-cuda-smoke.json', 'inference');
     const { body } = await post('/mutate', review);
     expect(body.response.allowed).toBe(true);
     expect(body.response.patch).toBeUndefined();
   });
 
   it('on UPDATE denies only what the update introduced, so label patches on old Pods pass', async () => {
-    const { body } = await post('/validate', corpusReview('003-validate-UPDATE-Pod-gpu-operator-test.json'));
+    const { body } = await post('/validate', corpusReview('003-validate-UPDATE-Pod-cuda-smoke.json'));
     expect(body.response.allowed).toBe(true);
   });
 
   it('treats dryRun exactly like a real request', async () => {
-    const real = await post('/mutate', corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference'));
-    const dry = await post('/mutate', corpusReview('010-mutate-CREATE-Pod-gpu-operator-test-dry-dryrun.json', 'inference'));
+    const real = await post('/mutate', corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference'));
+    const dry = await post('/mutate', corpusReview('004-mutate-CREATE-Pod-cuda-smoke-dry-dryrun.json', 'inference'));
     expect(decodePatchB64(dry.body.response.patch)).toEqual(decodePatchB64(real.body.response.patch));
-    const v = await post('/validate', corpusReview('011-validate-CREATE-Pod-gpu-operator-test-dry-dryrun.json'));
+    const v = await post('/validate', corpusReview('005-validate-CREATE-Pod-cuda-smoke-dry-dryrun.json', 'default'));
     expect(v.body.response.allowed).toBe(false);
   });
 
   it.each(['DELETE', 'CONNECT'])('allows %s without evaluating', async (operation) => {
-    const review = corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json');
+    const review = corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json');
     review.request['operation'] = operation;
     const { status, body } = await post('/validate', review);
     expect(status).toBe(200);
@@ -79,7 +79,7 @@ describe('response contract', () => {
   });
 
   it('keeps warnings under 120 characters without control characters', async () => {
-    const review = corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json', 'notebooks');
+    const review = corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json', 'notebooks');
     const { body } = await post('/validate', review);
     expect(body.response.allowed).toBe(true);
     const warnings = body.response.warnings as string[];
@@ -91,7 +91,7 @@ describe('response contract', () => {
   });
 
   it('writes audit annotations with valid qualified-name keys', async () => {
-    const { body } = await post('/mutate', corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference'));
+    const { body } = await post('/mutate', corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference'));
     const annotations = body.response.auditAnnotations as Record<string, string>;
     expect(annotations['policy']).toBe('realtime-inference');
     expect(annotations['mutations']).toContain('tolerate nvidia.com/gpu=present:NoSchedule');
@@ -118,7 +118,7 @@ describe('bad input', () => {
   });
 
   it('accepts a body of 3 MiB and rejects 3 MiB + 1 with 413', async () => {
-    const review = corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
     const base = JSON.stringify(review);
     const pad = (n: number): string => base.replace('"kind":"AdmissionReview"', `"kind":"AdmissionReview","x":"${'a'.repeat(n)}"`);
     const exact = pad(BODY_LIMIT - base.length - 7);
@@ -130,7 +130,7 @@ describe('bad input', () => {
   });
 
   it('a Pod spec of the wrong shape gets a decision naming the field, not a crash', async () => {
-    const review = corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json', 'inference');
     (review.request.object as { spec: Record<string, unknown> }).spec['tolerations'] = 'everything';
     const { status, body } = await post('/validate', review);
     expect(status).toBe(200);
@@ -141,7 +141,7 @@ describe('bad input', () => {
   it('answers an unexpected exception with 500 and keeps serving', async () => {
     let broken = true;
     const failing = testApp(() => (broken ? ({ mutate: () => { throw new Error('boom'); } } as unknown as Engine) : shipped.engine()));
-    const payload = JSON.stringify(corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference'));
+    const payload = JSON.stringify(corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference'));
     const first = await failing.inject({ method: 'POST', url: '/mutate', payload, headers: { 'content-type': 'application/json' } });
     expect(first.statusCode).toBe(500);
     expect(first.json()).toMatchObject({ error: 'InternalError' });
@@ -152,7 +152,7 @@ describe('bad input', () => {
   });
 
   it('keeps the answer small when an object has thousands of findings', async () => {
-    const review = corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json', 'inference');
     const spec = (review.request.object as { spec: Record<string, unknown> }).spec;
     spec['containers'] = [{ name: 'web', image: 'nginx' }];
     spec['tolerations'] = Array.from({ length: 5000 }, () => ({ operator: 'Exists' }));

@@ -42,7 +42,7 @@ function call(path: string, body: string | undefined, opts: { agent?: Agent; max
 
 describe('real HTTPS listener', () => {
   it('serves reviews over TLS with a certificate valid for localhost and the service names', async () => {
-    const review = corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
     const res = await call('/mutate?timeout=10s', JSON.stringify(review));
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).response.uid).toBe(review.request['uid']);
@@ -52,7 +52,7 @@ describe('real HTTPS listener', () => {
 
   it('reuses one keep-alive connection for many reviews', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1, ca });
-    const body = JSON.stringify(corpusReview('002-validate-CREATE-Pod-gpu-operator-test.json'));
+    const body = JSON.stringify(corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json'));
     const sockets = new Set<unknown>();
     for (let i = 0; i < 5; i++) sockets.add((await call('/validate', body, { agent })).socket);
     expect(sockets.size).toBe(1);
@@ -65,7 +65,7 @@ describe('real HTTPS listener', () => {
 
   it('is ready and logs one line per review without payload values', async () => {
     expect((await call('/readyz', undefined)).status).toBe(200);
-    const review = corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference');
+    const review = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
     const c = (review.request.object as { spec: { containers: Record<string, unknown>[] } }).spec.containers[0]!;
     c['env'] = [{ name: 'HF_TOKEN', value: 'hf_secret_value_123' }];
     c['args'] = ['--api-key=super-secret-arg'];

@@ -36,7 +36,7 @@ async function start(opts: { shutdownDelay?: number } = {}) {
   return { dir, first, stop, port, lines };
 }
 
-function call(port: number, path: string, opts: { ca: string; agent?: Agent; body?: string; slowBody?: () => Promise<void> }): Promise<{ status: number; serial: string; socket: unknown; body: string }> {
+function call(port: number, path: string, opts: { ca: string; agent?: Agent; body?: string; slowBody?: () => Promise<void>; firstHalfSent?: () => void }): Promise<{ status: number; serial: string; socket: unknown; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: opts.body ? 'POST' : 'GET', ca: opts.ca, agent: opts.agent ?? false, servername: 'localhost',
       headers: opts.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.body) } : {} }, (res) => {
@@ -48,7 +48,7 @@ function call(port: number, path: string, opts: { ca: string; agent?: Agent; bod
     if (!opts.body) return void req.end();
     if (!opts.slowBody) return void req.end(opts.body);
     const half = Math.floor(opts.body.length / 2);
-    req.write(opts.body.slice(0, half));
+    req.write(opts.body.slice(0, half), () => opts.firstHalfSent?.());
     void opts.slowBody().then(() => req.end(opts.body!.slice(half)));
   });
 }
@@ -85,9 +85,17 @@ describe('certificate rotation', () => {
     cleanup.push(() => s.stop());
     const other = await generateCerts({ service: 'x', namespace: 'y' });
     writeFileSync(join(s.dir, 'tls.key'), other.key);
-    await new Promise((r) => setTimeout(r, 600));
+    // The watcher looked at the new pair and declined it (no fixed sleep: wait for its verdict).
+    await until(() => s.lines.some((l) => l['event'] === 'certificate-pending' && String(l['err']).includes('is not the key of')));
     expect(s.lines.some((l) => l['event'] === 'certificate-reloaded')).toBe(false);
-    expect((await call(s.port, '/healthz', { ca: s.first.ca })).status).toBe(200);
+    const still = await call(s.port, '/healthz', { ca: s.first.ca });
+    expect(still.status).toBe(200);
+    expect(still.serial.toLowerCase()).toBe(s.first.serial.toLowerCase());
+    // A whole pair afterwards is taken: the one reload is of that pair, never of the mismatched key.
+    const second = await writeCerts(s.dir);
+    await until(() => s.lines.some((l) => l['event'] === 'certificate-reloaded'));
+    expect(s.lines.filter((l) => l['event'] === 'certificate-reloaded')).toHaveLength(1);
+    expect((await call(s.port, '/healthz', { ca: second.ca })).serial.toLowerCase()).toBe(second.serial.toLowerCase());
   });
 
   it('logs the expiry at start', async () => {
@@ -101,12 +109,15 @@ describe('certificate rotation', () => {
 describe('graceful shutdown', () => {
   it('reports not ready first, finishes in-flight reviews, then refuses new connections', async () => {
     const s = await start({ shutdownDelay: 1 });
-    const body = JSON.stringify(corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference'));
+    const body = JSON.stringify(corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference'));
     let release!: () => void;
-    const inFlight = call(s.port, '/mutate', { ca: s.first.ca, body, slowBody: () => new Promise<void>((r) => (release = r)) });
-    await new Promise((r) => setTimeout(r, 100));
+    let halfSent!: () => void;
+    const sent = new Promise<void>((r) => (halfSent = r));
+    const inFlight = call(s.port, '/mutate', { ca: s.first.ca, body, slowBody: () => new Promise<void>((r) => (release = r)), firstHalfSent: halfSent });
+    // The review is on the wire (connected, headers and half the body written) before the stop.
+    await sent;
     const stopping = s.stop();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => s.lines.some((l) => l['event'] === 'shutdown'));
     expect((await call(s.port, '/readyz', { ca: s.first.ca })).status).toBe(503);
     release();
     const res = await inFlight;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { PolicyStore } from '../../src/policy/store.js';
+import { PolicyStore } from '../../src/server/policy-store.js';
 import { POLICIES_DIR } from '../support/app.js';
 
 const dirs: string[] = [];
@@ -65,6 +65,11 @@ describe('policy reload', () => {
     const rejected = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'policies-rejected');
     expect(JSON.stringify(rejected?.['problems'])).toContain('spec.mode');
     expect(store.status.lastError).toContain('policy.yaml');
+
+    // The watcher keeps going after a rejection: the next good swap is taken, the bad one never was.
+    cm.swap({ 'policy.yaml': POLICY('enforce') });
+    await until(() => store.engine?.resolver.resolve('x')?.mode === 'enforce');
+    expect(store.status.failedReloads).toBe(1);
     store.close();
   });
 

@@ -65,7 +65,7 @@ function https(path: string, opts: { cert?: string; key?: string; body?: string 
 
 describe('mutual TLS with --client-ca', () => {
   it('answers a client certificate signed by the client CA', async () => {
-    const body = JSON.stringify(corpusReview('001-mutate-CREATE-Pod-gpu-operator-test.json', 'inference'));
+    const body = JSON.stringify(corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference'));
     const res = await https('/mutate', { ...client, body });
     expect(res.status).toBe(200);
   });

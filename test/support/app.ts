@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../src/engine/engine.js';
-import { loadPolicyDir } from '../../src/policy/load.js';
-import { engineFor } from '../../src/policy/store.js';
+import { loadPolicyDir } from '../../src/server/policy-files.js';
+import { engineFor } from '../../src/engine/build.js';
 import { buildApp } from '../../src/server/app.js';
 
-export const REVIEWS_DIR = new URL('../../../shared/corpus/reviews/', import.meta.url).pathname;
-export const PUBLIC_DIR = new URL('../../../shared/corpus/public/', import.meta.url).pathname;
+/** AdmissionReviews captured from kube-apiserver by the e2e suite (see its README). */
+export const REVIEWS_DIR = new URL('../fixtures/reviews/', import.meta.url).pathname;
+/** GPU workload manifests written for the tests in the shapes the ecosystem documents. */
+export const PUBLIC_DIR = new URL('../fixtures/manifests/', import.meta.url).pathname;
 export const POLICIES_DIR = new URL('../../policies/', import.meta.url).pathname;
 
 export async function shippedEngine(): Promise<Engine> {

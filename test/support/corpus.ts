@@ -6,12 +6,13 @@ import { PUBLIC_DIR } from './app.js';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string }; spec?: unknown };
 
-export function publicManifests(): string[] {
-  return readdirSync(PUBLIC_DIR).filter((f) => f.endsWith('.yaml')).sort();
+/** The manifest files of a folder (default: the project's own, test/fixtures/manifests). */
+export function publicManifests(dir = PUBLIC_DIR): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 }
 
-export function loadManifest(file: string): K8sObject[] {
-  return parseYamlDocuments(readFileSync(join(PUBLIC_DIR, file), 'utf8')).map((d) => d.value as K8sObject);
+export function loadManifest(file: string, dir = PUBLIC_DIR): K8sObject[] {
+  return parseYamlDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.value as K8sObject);
 }
 
 export function groupOf(apiVersion: string): string {

@@ -1,0 +1,104 @@
+/**
+ * The project's own GPU workload manifests (test/fixtures/manifests, written in the shapes the
+ * ecosystem documents) admitted as the API server would, plus broken variants of each.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyLikeApiServer } from '../../src/admission/patch.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { parsePolicies } from '../../src/policy/parse.js';
+import { readPolicyFiles } from '../../src/server/policy-files.js';
+import { engineFor } from '../../src/engine/build.js';
+import { POLICIES_DIR, PUBLIC_DIR, shippedEngine } from '../support/app.js';
+import { admit, requestFor } from '../support/corpus.js';
+import { describeManifests, workloads } from '../support/manifest-suite.js';
+
+/** What the shipped policies say of each manifest in the `research` namespace. */
+const EXPECTED: Record<string, string> = {
+  'aks-tf-mnist-job.yaml': 'warned: pool-tolerations',
+  'amd-gpu-pod.yaml': 'allowed',
+  'clustertrainingruntime.yaml': 'warned: pool-tolerations',
+  'cronjob-nightly-eval.yaml': 'allowed',
+  'device-plugin-test-pod.yaml': 'allowed',
+  'dra-claim-template-pod.yaml': 'allowed',
+  'gaudi-deployment.yaml': 'allowed',
+  'gke-kueue-l4-finetune-job.yaml': 'warned: pool-tolerations',
+  'gke-vllm-a100-deployment.yaml': 'warned: pool-tolerations',
+  'intel-gpu-job.yaml': 'denied: pool-selection',
+  'jobset-tpu-multislice.yaml': 'warned: pool-tolerations',
+  'kserve-isvc-hf.yaml': 'warned: pool-tolerations',
+  'kserve-llmisvc.yaml': 'warned: pool-tolerations,startup-budget',
+  'kueue-provisioning-job.yaml': 'allowed',
+  'leaderworkerset-requests-only.yaml': 'denied: accelerator-limits',
+  'leaderworkerset-vllm.yaml': 'warned: pool-tolerations',
+  'mig-pod.yaml': 'allowed',
+  'neuron-deployment.yaml': 'denied: pool-selection',
+  'pytorchjob-ddp.yaml': 'warned: pool-tolerations',
+  'raycluster-gpu-workers.yaml': 'allowed',
+  'rayjob-t4-head.yaml': 'warned: pool-tolerations',
+  'statefulset-triton-probes.yaml': 'allowed',
+  'timeslicing-shared-gpu-deployment.yaml': 'denied: pool-selection',
+  'tpu-v6e-pod.yaml': 'allowed',
+  'vllm-deployment-probes.yaml': 'warned: pool-tolerations',
+  'volcano-job.yaml': 'warned: pool-tolerations',
+};
+
+describe('fixture manifests', () => {
+  describeManifests(PUBLIC_DIR, EXPECTED);
+});
+
+describe('fixture specifics', () => {
+  let shipped: Engine;
+  beforeAll(async () => {
+    shipped = await shippedEngine();
+  });
+
+  it('a template missing tolerations is warned with what its Pods will receive', () => {
+    const [deployment] = workloads('gke-vllm-a100-deployment.yaml');
+    const v = admit(shipped, requestFor(deployment!, 'inference'), applyLikeApiServer).validated;
+    const w = v.warnings.find((f) => f.ruleId === 'pool-tolerations');
+    expect(w?.path).toBe('spec.template.spec.tolerations');
+    expect(w?.message).toContain('its Pods will receive: tolerate nvidia.com/gpu=present:NoSchedule of pool a100-80gb');
+  });
+
+  it('templates are not patched unless the policy turns template mutation on', async () => {
+    const [deployment] = workloads('gke-vllm-a100-deployment.yaml');
+    expect(shipped.mutate(requestFor(deployment!, 'inference')).patch).toEqual([]);
+    const files = (await readPolicyFiles(POLICIES_DIR)).map((f) =>
+      f.path.endsWith('inference.yaml') ? { ...f, text: f.text.replace('  mode: enforce\n', '  mode: enforce\n  mutations: {templates: true}\n') } : f);
+    const patch = engineFor(parsePolicies(files)).mutate(requestFor(deployment!, 'inference')).patch;
+    expect(patch.map((p) => p.path)).toContain('/spec/template/spec/tolerations');
+    expect(patch.every((p) => p.path.startsWith('/spec/template/spec/'))).toBe(true);
+  });
+
+  it('a PyTorchJob reports each replica template by its map key', () => {
+    const [job] = workloads('pytorchjob-ddp.yaml');
+    const v = admit(shipped, requestFor(job!, 'inference'), applyLikeApiServer).validated;
+    const paths = v.denials.map((f) => f.path);
+    expect(paths).toContain('spec.pytorchReplicaSpecs.Master.template.spec.containers[0].resources.limits.memory');
+    expect(paths.filter((p) => p.startsWith('spec.pytorchReplicaSpecs.Worker.') && p.endsWith('limits.memory'))).toEqual([]);
+  });
+
+  it('KServe model containers are checked at spec.predictor.model', () => {
+    const [isvc] = workloads('kserve-isvc-hf.yaml');
+    const broken = structuredClone(isvc!) as unknown as { spec: { predictor: { model: { resources: { limits: Record<string, string> } } } } };
+    broken.spec.predictor.model.resources.limits['nvidia.com/gpu'] = '0.5';
+    const v = admit(shipped, requestFor(broken as never, 'research'), applyLikeApiServer).validated;
+    expect(v.denials.map((f) => f.path)).toContain('spec.predictor.model.resources.limits[nvidia.com/gpu]');
+  });
+
+  it('a DRA Pod counts as an accelerator Pod, and says what it assumed', () => {
+    const pod = workloads('dra-claim-template-pod.yaml').find((o) => o.kind === 'Pod')!;
+    const { mutated, validated } = admit(shipped, requestFor(pod, 'research'), applyLikeApiServer);
+    expect(mutated.notes.map((n) => n.mutator)).toContain('termination-grace');
+    expect(mutated.assumptions.join()).toContain('ResourceClaimTemplate paired-gpu counted as an accelerator');
+    expect(validated.denials).toEqual([]);
+    const denied = admit(shipped, requestFor(pod, 'default'), applyLikeApiServer).validated;
+    expect(denied.denials.map((f) => f.path)).toContain('spec.resourceClaims[0]');
+  });
+
+  it('a renamed time-sliced resource no pool offers is denied by pool selection, not allowed by accident', () => {
+    const [deployment] = workloads('timeslicing-shared-gpu-deployment.yaml');
+    const v = admit(shipped, requestFor(deployment!, 'research'), applyLikeApiServer).validated;
+    expect(v.denials.map((f) => f.ruleId)).toContain('pool-selection');
+  });
+});
