@@ -5,12 +5,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLikeApiServer } from '../../src/admission/patch.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { parsePolicies } from '../../src/policy/parse.js';
-import { readPolicyFiles } from '../../src/server/policy-files.js';
-import { engineFor } from '../../src/engine/build.js';
-import { POLICIES_DIR, PUBLIC_DIR, shippedEngine } from '../support/app.js';
+import { PUBLIC_DIR, shippedEngine } from '../support/app.js';
 import { admit, requestFor } from '../support/corpus.js';
-import { describeManifests, workloads } from '../support/manifest-suite.js';
+import { describeManifests, describeTemplateSpecifics, workloads } from '../support/manifest-suite.js';
 
 /** What the shipped policies say of each manifest in the `research` namespace. */
 const EXPECTED: Record<string, string> = {
@@ -52,30 +49,12 @@ describe('fixture specifics', () => {
     shipped = await shippedEngine();
   });
 
-  it('a template missing tolerations is warned with what its Pods will receive', () => {
-    const [deployment] = workloads('gke-vllm-a100-deployment.yaml');
-    const v = admit(shipped, requestFor(deployment!, 'inference'), applyLikeApiServer).validated;
-    const w = v.warnings.find((f) => f.ruleId === 'pool-tolerations');
-    expect(w?.path).toBe('spec.template.spec.tolerations');
-    expect(w?.message).toContain('its Pods will receive: tolerate nvidia.com/gpu=present:NoSchedule of pool a100-80gb');
-  });
+  describeTemplateSpecifics(PUBLIC_DIR, { deployment: 'gke-vllm-a100-deployment.yaml', pytorchJob: 'pytorchjob-ddp.yaml' });
 
-  it('templates are not patched unless the policy turns template mutation on', async () => {
-    const [deployment] = workloads('gke-vllm-a100-deployment.yaml');
-    expect(shipped.mutate(requestFor(deployment!, 'inference')).patch).toEqual([]);
-    const files = (await readPolicyFiles(POLICIES_DIR)).map((f) =>
-      f.path.endsWith('inference.yaml') ? { ...f, text: f.text.replace('  mode: enforce\n', '  mode: enforce\n  mutations: {templates: true}\n') } : f);
-    const patch = engineFor(parsePolicies(files)).mutate(requestFor(deployment!, 'inference')).patch;
-    expect(patch.map((p) => p.path)).toContain('/spec/template/spec/tolerations');
-    expect(patch.every((p) => p.path.startsWith('/spec/template/spec/'))).toBe(true);
-  });
-
-  it('a PyTorchJob reports each replica template by its map key', () => {
+  it('a PyTorchJob judges the Worker replicas on their own (they carry the memory limit)', () => {
     const [job] = workloads('pytorchjob-ddp.yaml');
     const v = admit(shipped, requestFor(job!, 'inference'), applyLikeApiServer).validated;
-    const paths = v.denials.map((f) => f.path);
-    expect(paths).toContain('spec.pytorchReplicaSpecs.Master.template.spec.containers[0].resources.limits.memory');
-    expect(paths.filter((p) => p.startsWith('spec.pytorchReplicaSpecs.Worker.') && p.endsWith('limits.memory'))).toEqual([]);
+    expect(v.denials.map((f) => f.path).filter((p) => p.startsWith('spec.pytorchReplicaSpecs.Worker.') && p.endsWith('limits.memory'))).toEqual([]);
   });
 
   it('KServe model containers are checked at spec.predictor.model', () => {

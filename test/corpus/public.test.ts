@@ -8,12 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyLikeApiServer } from '../../src/admission/patch.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { parsePolicies } from '../../src/policy/parse.js';
-import { readPolicyFiles } from '../../src/server/policy-files.js';
-import { engineFor } from '../../src/engine/build.js';
 import { POLICIES_DIR, shippedEngine } from '../support/app.js';
 import { admit, type K8sObject, requestFor } from '../support/corpus.js';
-import { describeManifests, workloads as manifestWorkloads } from '../support/manifest-suite.js';
+import { describeManifests, describeTemplateSpecifics, workloads as manifestWorkloads } from '../support/manifest-suite.js';
 import { PUBLIC_CORPUS } from './paths.js';
 
 /** What the shipped policies say of each real manifest in the `research` namespace. */
@@ -60,29 +57,7 @@ const workloads = (file: string): K8sObject[] => manifestWorkloads(file, PUBLIC_
 describeManifests(PUBLIC_CORPUS, EXPECTED);
 
 describe('corpus specifics', () => {
-  it('a template missing tolerations is warned with what its Pods will receive', () => {
-    const [deployment] = workloads('gke-samples--vllm-gemma-3-27b-it.yaml');
-    const v = admit(shipped, requestFor(deployment!, 'inference'), applyLikeApiServer).validated;
-    const w = v.warnings.find((f) => f.ruleId === 'pool-tolerations');
-    expect(w?.path).toBe('spec.template.spec.tolerations');
-    expect(w?.message).toContain('its Pods will receive: tolerate nvidia.com/gpu=present:NoSchedule of pool a100-80gb');
-  });
-
-  it('templates are not patched unless the policy turns template mutation on', async () => {
-    const [deployment] = workloads('gke-samples--vllm-gemma-3-27b-it.yaml');
-    expect(shipped.mutate(requestFor(deployment!, 'inference')).patch).toEqual([]);
-    const files = (await readPolicyFiles(POLICIES_DIR)).map((f) =>
-      f.path.endsWith('inference.yaml') ? { ...f, text: f.text.replace('  mode: enforce\n', '  mode: enforce\n  mutations: {templates: true}\n') } : f);
-    const patch = engineFor(parsePolicies(files)).mutate(requestFor(deployment!, 'inference')).patch;
-    expect(patch.map((p) => p.path)).toContain('/spec/template/spec/tolerations');
-    expect(patch.every((p) => p.path.startsWith('/spec/template/spec/'))).toBe(true);
-  });
-
-  it('a PyTorchJob reports each replica template by its map key', () => {
-    const [job] = workloads('kubeflow-trainer--pytorchjob-mnist-nccl.yaml');
-    const v = admit(shipped, requestFor(job!, 'inference'), applyLikeApiServer).validated;
-    expect(v.denials.map((f) => f.path)).toContain('spec.pytorchReplicaSpecs.Master.template.spec.containers[0].resources.limits.memory');
-  });
+  describeTemplateSpecifics(PUBLIC_CORPUS, { deployment: 'gke-samples--vllm-gemma-3-27b-it.yaml', pytorchJob: 'kubeflow-trainer--pytorchjob-mnist-nccl.yaml' });
 
   it('KServe model containers are checked at spec.predictor.model', () => {
     const [isvc] = workloads('kserve--isvc-huggingface-llama2-gpu.yaml');

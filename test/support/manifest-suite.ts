@@ -125,3 +125,39 @@ export function describeManifests(dir: string, expected: Record<string, string>)
     });
   });
 }
+
+/**
+ * Template handling that holds for any folder with a vLLM-style Deployment missing the pool's
+ * tolerations and a PyTorchJob: warned with what the Pods will receive, not patched unless the
+ * policy turns template mutation on, findings named by the replica's map key.
+ */
+export function describeTemplateSpecifics(dir: string, files: { deployment: string; pytorchJob: string }): void {
+  let shipped: Engine;
+  beforeAll(async () => {
+    shipped = await shippedEngine();
+  });
+
+  it('a template missing tolerations is warned with what its Pods will receive', () => {
+    const [deployment] = workloads(files.deployment, dir);
+    const v = admit(shipped, requestFor(deployment!, 'inference'), applyLikeApiServer).validated;
+    const w = v.warnings.find((f) => f.ruleId === 'pool-tolerations');
+    expect(w?.path).toBe('spec.template.spec.tolerations');
+    expect(w?.message).toContain('its Pods will receive: tolerate nvidia.com/gpu=present:NoSchedule of pool a100-80gb');
+  });
+
+  it('templates are not patched unless the policy turns template mutation on', async () => {
+    const [deployment] = workloads(files.deployment, dir);
+    expect(shipped.mutate(requestFor(deployment!, 'inference')).patch).toEqual([]);
+    const policyFiles = (await readPolicyFiles(POLICIES_DIR)).map((f) =>
+      f.path.endsWith('inference.yaml') ? { ...f, text: f.text.replace('  mode: enforce\n', '  mode: enforce\n  mutations: {templates: true}\n') } : f);
+    const patch = engineFor(parsePolicies(policyFiles)).mutate(requestFor(deployment!, 'inference')).patch;
+    expect(patch.map((p) => p.path)).toContain('/spec/template/spec/tolerations');
+    expect(patch.every((p) => p.path.startsWith('/spec/template/spec/'))).toBe(true);
+  });
+
+  it('a PyTorchJob reports each replica template by its map key', () => {
+    const [job] = workloads(files.pytorchJob, dir);
+    const v = admit(shipped, requestFor(job!, 'inference'), applyLikeApiServer).validated;
+    expect(v.denials.map((f) => f.path)).toContain('spec.pytorchReplicaSpecs.Master.template.spec.containers[0].resources.limits.memory');
+  });
+}
