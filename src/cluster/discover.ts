@@ -8,6 +8,14 @@ import type { NodeInfo } from './cache.js';
 const GROUP_KEYS = ['cloud.google.com/gke-nodepool', 'eks.amazonaws.com/nodegroup', 'karpenter.sh/nodepool', 'kubernetes.azure.com/agentpool', 'node.kubernetes.io/instance-type'];
 const EFFECTS = new Set<string>(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
+/**
+ * Taints the node lifecycle sets for a condition (not-ready, unreachable, unschedulable, pressure,
+ * an uninitialised cloud node): a node's state, not its pool's. A pool that demanded tolerations
+ * for them would make Pods tolerate broken nodes.
+ */
+const conditionTaint = (t: { key: string }): boolean => t.key.startsWith('node.kubernetes.io/') || t.key.startsWith('node.cloudprovider.kubernetes.io/');
+const poolTaints = (node: NodeInfo): NodeInfo['taints'] => node.taints.filter((t) => !conditionTaint(t));
+
 function acceleratorsOf(node: NodeInfo, matcher: AcceleratorMatcher): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, raw] of Object.entries(node.allocatable)) {
@@ -19,7 +27,7 @@ function acceleratorsOf(node: NodeInfo, matcher: AcceleratorMatcher): Record<str
 
 function identity(node: NodeInfo, resources: string[]): string {
   const keys = Object.keys(node.labels).filter((k) => ACCELERATOR_LABEL_KEYS.has(k) || GROUP_KEYS.includes(k)).sort();
-  return JSON.stringify([resources, keys.map((k) => [k, node.labels[k]]), node.taints.map((t) => `${t.key}=${t.value ?? ''}:${t.effect}`).sort()]);
+  return JSON.stringify([resources, keys.map((k) => [k, node.labels[k]]), poolTaints(node).map((t) => `${t.key}=${t.value ?? ''}:${t.effect}`).sort()]);
 }
 
 function common<T>(lists: T[][], key: (t: T) => string): T[] {
@@ -55,7 +63,7 @@ export function discoverPools(nodes: Iterable<NodeInfo>, matcher: AcceleratorMat
     const shared = common(g.nodes.map((n) => Object.entries(n.labels)), ([k, v]) => `${k}=${v}`);
     const telling = shared.filter(([k]) => ACCELERATOR_LABEL_KEYS.has(k) || GROUP_KEYS.includes(k));
     const nodeLabels = Object.fromEntries(telling.length > 0 ? telling : shared.filter(([k]) => !k.startsWith('kubernetes.io/') && !k.startsWith('topology.')));
-    const taints: PoolTaint[] = common(g.nodes.map((n) => n.taints), (t) => `${t.key}=${t.value ?? ''}:${t.effect}`)
+    const taints: PoolTaint[] = common(g.nodes.map(poolTaints), (t) => `${t.key}=${t.value ?? ''}:${t.effect}`)
       .filter((t) => EFFECTS.has(t.effect))
       .map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect as TaintEffect }));
     return { name: poolName(nodeLabels, g.resources, used), nodeLabels, taints, resources: g.resources, maxPerPod: Math.min(...g.counts) };

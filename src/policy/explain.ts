@@ -75,8 +75,8 @@ function settingLines(p: NamespacePolicy): string[] {
   const { defaultClass, allowedClasses } = p.priority;
   const allowed = allowedClasses.length > 0 ? `Pods may name only ${allowedClasses.join(', ')}` : 'Pods may name any class but system-*';
   lines.push(`Priority: ${defaultClass ? `accelerator Pods that name no class get ${defaultClass}${p.mutations.priorityClass ? '' : ' (not patched)'}; ` : ''}${allowed}.`);
-  const req = [p.requirements.memoryLimit ? 'a memory limit' : undefined, p.requirements.cpuRequest ? 'a CPU request' : undefined].filter(Boolean);
-  lines.push(`Requirements: ${req.length > 0 ? `accelerator containers need ${req.join(' and ')}` : 'none'}.`);
+  const req = [p.requirements.memoryLimit ? 'a memory limit' : undefined, p.requirements.cpuRequest ? 'a CPU request' : undefined, p.requirements.readinessProbe ? 'a readinessProbe' : undefined].filter(Boolean);
+  lines.push(`Requirements: ${req.length > 0 ? `accelerator containers need ${req.length > 1 ? `${req.slice(0, -1).join(', ')} and ${req[req.length - 1]}` : req[0]}` : 'none'}.`);
   const off = Object.entries(p.mutations).filter(([k, v]) => k !== 'templates' && !v).map(([k]) => k);
   lines.push(`Mutations: on Pod creation${off.length > 0 ? `, except ${off.join(', ')}` : ''}; Pod templates are ${p.mutations.templates ? 'patched too' : 'validated, not patched (their Pods are)'}.`);
   if (p.exemptions.length === 0) lines.push('Exemptions: none.');

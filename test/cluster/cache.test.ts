@@ -173,6 +173,17 @@ describe('pools discover', () => {
     expect(found.map((p) => p.taints)).toEqual([[{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }], []]);
     expect(pools().length).toBeGreaterThan(0);
   });
+
+  it('leaves out the condition taints of the node lifecycle (a not-ready node is not another pool)', () => {
+    const cache = fed();
+    cache.node('add', {
+      metadata: { name: 'l4-new', labels: { 'cloud.google.com/gke-accelerator': 'nvidia-l4', 'cloud.google.com/gke-nodepool': 'l4-pool' } },
+      spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }, { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' }] },
+      status: { allocatable: { 'nvidia.com/gpu': '4' } },
+    });
+    const found = discoverPools(cache.nodeMap.values(), new AcceleratorMatcher(DEFAULT_ACCELERATOR_RESOURCES));
+    expect(found.map((p) => [p.name, p.taints])).toEqual([['nvidia-l4', [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]]]);
+  });
 });
 
 describe('reading a namespace the cache has not seen', () => {

@@ -21,7 +21,7 @@ describe('policy explain', () => {
       'Start-up: accelerator containers get at least 15m (900 s) before a liveness probe may kill them (a startupProbe is added or raised).',
       'Shutdown: accelerator Pods get at least 2m (120 s) of termination grace.',
       'Priority: accelerator Pods that name no class get inference-critical; Pods may name only inference-critical, inference-standard.',
-      'Requirements: accelerator containers need a memory limit and a CPU request.',
+      'Requirements: accelerator containers need a memory limit, a CPU request and a readinessProbe.',
       'Mutations: on Pod creation; Pod templates are validated, not patched (their Pods are).',
       'Exemptions: none.',
       'Labels considered: kubernetes.io/metadata.name=inference (pass --labels k=v,... for the others: the webhook reads the live labels).',
