@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
-    // The e2e suite needs a cluster; the corpus suite needs ../shared/corpus (test/corpus/run.mjs).
+    // The e2e suite needs a cluster; the optional external corpus has its own script (test/corpus/run.mjs).
     exclude: ['test/e2e/**', 'test/corpus/**', 'node_modules/**'],
     testTimeout: 20_000,
     pool: 'forks',

@@ -6,9 +6,6 @@ import { UserError } from '../util/errors.js';
 import { apiVersionOf, WORKLOAD_KINDS } from '../workload/kinds.js';
 import type { SourceObject } from './input.js';
 
-/** The kinds the audit lists, as [apiVersion, kind]. CRDs not served are skipped. */
-export const AUDITED_KINDS: readonly [string, string][] = WORKLOAD_KINDS.map((k) => [apiVersionOf(k), k.kind]);
-const CLUSTER_SCOPED = new Set(WORKLOAD_KINDS.filter((k) => k.scope === 'Cluster').map((k) => apiVersionOf(k) + '/' + k.kind));
 
 function notServed(err: unknown): boolean {
   const e = err as { code?: number; message?: string };
@@ -31,9 +28,12 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   for (const t of await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => [])) cache.claimTemplate('add', t as never);
   const objects: SourceObject[] = [];
   const absent: string[] = [];
-  for (const [apiVersion, kind] of AUDITED_KINDS) {
+  // Every kind of the kind table; CRDs the cluster does not serve are skipped.
+  for (const k of WORKLOAD_KINDS) {
+    const apiVersion = apiVersionOf(k);
+    const kind = k.kind;
     try {
-      const items = await listAll(kc, apiVersion, kind, CLUSTER_SCOPED.has(`${apiVersion}/${kind}`) ? undefined : namespace);
+      const items = await listAll(kc, apiVersion, kind, k.scope === 'Cluster' ? undefined : namespace);
       for (const item of items) {
         const m = item.metadata ?? {};
         objects.push({ file: `cluster:${m.namespace ?? ''}/${kind}/${m.name ?? ''}`, line: 1, index: 1, object: JSON.parse(JSON.stringify(item)) as Record<string, unknown> });

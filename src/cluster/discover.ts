@@ -1,8 +1,10 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { GpuPool, PoolTaint, TaintEffect } from '../policy/types.js';
 import { ACCELERATOR_LABEL_KEYS } from '../scheduling/pools.js';
 import type { AcceleratorMatcher } from '../workload/accelerators.js';
 import { isPositiveInteger, parseQuantity } from '../util/quantity.js';
-import type { NodeInfo } from './cache.js';
+import { ClusterCache, type NodeInfo } from './cache.js';
+import { listAll } from './list.js';
 
 /** Labels cloud providers and autoscalers put on every node of a node group. */
 const GROUP_KEYS = ['cloud.google.com/gke-nodepool', 'eks.amazonaws.com/nodegroup', 'karpenter.sh/nodepool', 'kubernetes.azure.com/agentpool', 'node.kubernetes.io/instance-type'];
@@ -80,9 +82,7 @@ export function poolDocuments(pools: GpuPool[]): object[] {
 }
 
 /** Reads every node of the cluster (paged) as the cache models them. */
-export async function readNodes(kc: import('@kubernetes/client-node').KubeConfig): Promise<NodeInfo[]> {
-  const { listAll } = await import('./list.js');
-  const { ClusterCache } = await import('./cache.js');
+export async function readNodes(kc: KubeConfig): Promise<NodeInfo[]> {
   const cache = new ClusterCache();
   for (const n of await listAll(kc, 'v1', 'Node')) cache.node('add', n as never);
   return [...cache.nodeMap.values()];

@@ -6,15 +6,16 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MUTATORS } from '../mutators/index.js';
+import { isPolicyFileName } from '../server/policy-files.js';
 import { RULES } from '../rules/index.js';
 import { parseYamlDocuments } from '../util/yaml.js';
 import { WORKLOAD_KINDS } from '../workload/kinds.js';
 import { type DocsInput, generatedSections, type PolicyFileEntry, replaceSections } from './tables.js';
 
-/** The policy files the webhook reads: the top level of the directory, schema.json aside. */
+/** The policy files the webhook reads (the same names as readPolicyFiles), parsed for the tables. */
 export function readPolicyFileEntries(dir: string): PolicyFileEntry[] {
   return readdirSync(dir)
-    .filter((n) => !n.startsWith('.') && /\.(ya?ml|json)$/.test(n) && n !== 'schema.json' && statSync(join(dir, n)).isFile())
+    .filter((n) => isPolicyFileName(n) && statSync(join(dir, n)).isFile())
     .sort()
     .map((file) => ({ file, documents: parseYamlDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.value) }));
 }

@@ -6,9 +6,14 @@ import type { PolicySet } from '../policy/types.js';
 
 const POLICY_FILE = /\.(ya?ml|json)$/;
 
-/** Policy files of a directory, skipping dot entries (a ConfigMap mount's `..data` machinery) and schema.json. */
+/** A name the webhook loads: YAML or JSON, not a dot entry (a ConfigMap mount's `..data` machinery), not schema.json. */
+export function isPolicyFileName(name: string): boolean {
+  return !name.startsWith('.') && POLICY_FILE.test(name) && name !== 'schema.json';
+}
+
+/** Policy files of a directory (regular files with a policy file name), sorted by name. */
 export async function readPolicyFiles(dir: string): Promise<PolicyFile[]> {
-  const entries = (await readdir(dir)).filter((n) => !n.startsWith('.') && POLICY_FILE.test(n) && n !== 'schema.json').sort();
+  const entries = (await readdir(dir)).filter(isPolicyFileName).sort();
   const files: PolicyFile[] = [];
   for (const name of entries) {
     const path = join(dir, name);

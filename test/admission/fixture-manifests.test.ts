@@ -3,7 +3,6 @@
  * ecosystem documents) admitted as the API server would, plus broken variants of each.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyLikeApiServer } from '../../src/admission/patch.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { PUBLIC_DIR, shippedEngine } from '../support/app.js';
 import { admit, requestFor } from '../support/corpus.js';
@@ -53,7 +52,7 @@ describe('fixture specifics', () => {
 
   it('a PyTorchJob judges the Worker replicas on their own (they carry the memory limit)', () => {
     const [job] = workloads('pytorchjob-ddp.yaml');
-    const v = admit(shipped, requestFor(job!, 'inference'), applyLikeApiServer).validated;
+    const v = admit(shipped, requestFor(job!, 'inference')).validated;
     expect(v.denials.map((f) => f.path).filter((p) => p.startsWith('spec.pytorchReplicaSpecs.Worker.') && p.endsWith('limits.memory'))).toEqual([]);
   });
 
@@ -61,23 +60,23 @@ describe('fixture specifics', () => {
     const [isvc] = workloads('kserve-isvc-hf.yaml');
     const broken = structuredClone(isvc!) as unknown as { spec: { predictor: { model: { resources: { limits: Record<string, string> } } } } };
     broken.spec.predictor.model.resources.limits['nvidia.com/gpu'] = '0.5';
-    const v = admit(shipped, requestFor(broken as never, 'research'), applyLikeApiServer).validated;
+    const v = admit(shipped, requestFor(broken as never, 'research')).validated;
     expect(v.denials.map((f) => f.path)).toContain('spec.predictor.model.resources.limits[nvidia.com/gpu]');
   });
 
   it('a DRA Pod counts as an accelerator Pod, and says what it assumed', () => {
     const pod = workloads('dra-claim-template-pod.yaml').find((o) => o.kind === 'Pod')!;
-    const { mutated, validated } = admit(shipped, requestFor(pod, 'research'), applyLikeApiServer);
+    const { mutated, validated } = admit(shipped, requestFor(pod, 'research'));
     expect(mutated.notes.map((n) => n.mutator)).toContain('termination-grace');
     expect(mutated.assumptions.join()).toContain('ResourceClaimTemplate paired-gpu counted as an accelerator');
     expect(validated.denials).toEqual([]);
-    const denied = admit(shipped, requestFor(pod, 'default'), applyLikeApiServer).validated;
+    const denied = admit(shipped, requestFor(pod, 'default')).validated;
     expect(denied.denials.map((f) => f.path)).toContain('spec.resourceClaims[0]');
   });
 
   it('a renamed time-sliced resource no pool offers is denied by pool selection, not allowed by accident', () => {
     const [deployment] = workloads('timeslicing-shared-gpu-deployment.yaml');
-    const v = admit(shipped, requestFor(deployment!, 'research'), applyLikeApiServer).validated;
+    const v = admit(shipped, requestFor(deployment!, 'research')).validated;
     expect(v.denials.map((f) => f.ruleId)).toContain('pool-selection');
   });
 });

@@ -6,7 +6,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyLikeApiServer } from '../../src/admission/patch.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { POLICIES_DIR, shippedEngine } from '../support/app.js';
 import { admit, type K8sObject, requestFor } from '../support/corpus.js';
@@ -63,17 +62,17 @@ describe('corpus specifics', () => {
     const [isvc] = workloads('kserve--isvc-huggingface-llama2-gpu.yaml');
     const broken = structuredClone(isvc!);
     ((broken.spec as any).predictor.model.resources.limits as Record<string, string>)['nvidia.com/gpu'] = '0.5';
-    const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+    const v = admit(shipped, requestFor(broken, 'research')).validated;
     expect(v.denials.map((f) => f.path)).toContain('spec.predictor.model.resources.limits[nvidia.com/gpu]');
   });
 
   it('a DRA Pod counts as an accelerator Pod, and says what it assumed', () => {
     const pod = workloads('dra-driver-gpu--quickstart-gpu-test-mps.yaml').find((o) => o.kind === 'Pod')!;
-    const { mutated, validated } = admit(shipped, requestFor(pod, 'research'), applyLikeApiServer);
+    const { mutated, validated } = admit(shipped, requestFor(pod, 'research'));
     expect(mutated.notes.map((n) => n.mutator)).toContain('termination-grace');
     expect(mutated.assumptions.join()).toContain('ResourceClaimTemplate shared-gpu counted as an accelerator');
     expect(validated.denials).toEqual([]);
-    const denied = admit(shipped, requestFor(pod, 'default'), applyLikeApiServer).validated;
+    const denied = admit(shipped, requestFor(pod, 'default')).validated;
     expect(denied.denials.map((f) => f.path)).toContain('spec.resourceClaims[0]');
   });
 

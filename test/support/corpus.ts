@@ -1,7 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { simulate } from '../../src/admission/simulate.js';
 import type { Engine, EngineRequest, Verdict } from '../../src/engine/engine.js';
 import { parseYamlDocuments } from '../../src/util/yaml.js';
+import { groupOf } from '../../src/workload/kinds.js';
+
+export { groupOf };
 import { PUBLIC_DIR } from './app.js';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string }; spec?: unknown };
@@ -15,22 +19,17 @@ export function loadManifest(file: string, dir = PUBLIC_DIR): K8sObject[] {
   return parseYamlDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.value as K8sObject);
 }
 
-export function groupOf(apiVersion: string): string {
-  return apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '';
-}
-
 export function requestFor(obj: K8sObject, namespace: string, operation: EngineRequest['operation'] = 'CREATE'): EngineRequest {
   const object = structuredClone(obj);
   object.metadata = { ...object.metadata, namespace };
   return { kind: { group: groupOf(obj.apiVersion), kind: obj.kind }, operation, namespace, name: obj.metadata?.name, object };
 }
 
-/** What the API server would do: mutate, apply the patch, then validate the result. */
-export function admit(engine: Engine, req: EngineRequest, apply: (doc: unknown, ops: Verdict['patch']) => unknown): { mutated: Verdict; validated: Verdict; object: unknown } {
-  const mutated = engine.mutate(req);
-  const object = mutated.patch.length > 0 ? apply(req.object, mutated.patch) : req.object;
-  const validated = engine.validate({ ...req, object });
-  return { mutated, validated, object };
+/** What the API server would do: mutate, apply the patch, then validate the result (admission/simulate). */
+export function admit(engine: Engine, req: EngineRequest): { mutated: Verdict; validated: Verdict; object: unknown } {
+  const sim = simulate(engine, req);
+  // A skipped object is skipped by both webhooks alike.
+  return { mutated: sim.mutated, validated: sim.validated ?? sim.mutated, object: sim.object };
 }
 
 export function summary(v: Verdict): string {

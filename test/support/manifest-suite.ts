@@ -4,7 +4,6 @@
  * the Pod spec it broke. Used for the project's fixtures and for the optional external corpus.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyLikeApiServer } from '../../src/admission/patch.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { parsePolicies } from '../../src/policy/parse.js';
 import { readPolicyFiles } from '../../src/server/policy-files.js';
@@ -19,7 +18,7 @@ export function workloads(file: string, dir?: string): K8sObject[] {
 }
 
 export function admitted(engine: Engine, obj: K8sObject, ns = 'research'): string {
-  return summary(admit(engine, requestFor(obj, ns), applyLikeApiServer).validated);
+  return summary(admit(engine, requestFor(obj, ns)).validated);
 }
 
 const GPU_KEYS = /^(nvidia\.com\/|amd\.com\/gpu|google\.com\/tpu|habana\.ai\/|gpu\.intel\.com\/|aws\.amazon\.com\/neuron)/;
@@ -84,7 +83,7 @@ export function describeManifests(dir: string, expected: Record<string, string>)
         dropAccelerators(broken);
         const holders = specHolders(broken);
         for (const h of holders) h.spec['nodeSelector'] = { ...(h.spec['nodeSelector'] as object), 'cloud.google.com/gke-accelerator': 'nvidia-l4' };
-        const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+        const v = admit(shipped, requestFor(broken, 'research')).validated;
         const paths = v.denials.filter((f) => f.ruleId === 'gpu-squatting').map((f) => f.path);
         for (const h of holders) expect(paths.some((p) => p.startsWith(`${h.path}.nodeSelector[`)), `${h.path}: ${paths.join()}`).toBe(true);
       }
@@ -101,7 +100,7 @@ export function describeManifests(dir: string, expected: Record<string, string>)
           h.spec['nodeSelector'] = { 'cloud.google.com/gke-accelerator': 'nvidia-l4' };
           h.spec['affinity'] = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-a100-80gb'] }] }] } } };
         }
-        const v = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+        const v = admit(shipped, requestFor(broken, 'research')).validated;
         const paths = v.denials.filter((f) => f.ruleId === 'node-selection').map((f) => f.path);
         const accelerated = holders.filter((h) => JSON.stringify(h.spec).match(/nvidia\.com|google\.com\/tpu|amd\.com|habana|resourceClaims/));
         expect(accelerated.length).toBeGreaterThan(0);
@@ -114,9 +113,9 @@ export function describeManifests(dir: string, expected: Record<string, string>)
         const broken = structuredClone(o);
         const holders = specHolders(broken);
         for (const h of holders) delete h.spec['tolerations'];
-        const fixed = admit(shipped, requestFor(broken, 'research'), applyLikeApiServer).validated;
+        const fixed = admit(shipped, requestFor(broken, 'research')).validated;
         expect(fixed.denials).toEqual([]);
-        const denied = admit(noTolerationMutation, requestFor(broken, 'research'), applyLikeApiServer).validated;
+        const denied = admit(noTolerationMutation, requestFor(broken, 'research')).validated;
         expect(denied.denials.map((f) => f.ruleId)).toContain('pool-tolerations');
         for (const f of denied.denials.filter((x) => x.ruleId === 'pool-tolerations')) {
           expect(holders.map((h) => `${h.path}.tolerations`)).toContain(f.path);
@@ -139,7 +138,7 @@ export function describeTemplateSpecifics(dir: string, files: { deployment: stri
 
   it('a template missing tolerations is warned with what its Pods will receive', () => {
     const [deployment] = workloads(files.deployment, dir);
-    const v = admit(shipped, requestFor(deployment!, 'inference'), applyLikeApiServer).validated;
+    const v = admit(shipped, requestFor(deployment!, 'inference')).validated;
     const w = v.warnings.find((f) => f.ruleId === 'pool-tolerations');
     expect(w?.path).toBe('spec.template.spec.tolerations');
     expect(w?.message).toContain('its Pods will receive: tolerate nvidia.com/gpu=present:NoSchedule of pool a100-80gb');
@@ -157,7 +156,7 @@ export function describeTemplateSpecifics(dir: string, files: { deployment: stri
 
   it('a PyTorchJob reports each replica template by its map key', () => {
     const [job] = workloads(files.pytorchJob, dir);
-    const v = admit(shipped, requestFor(job!, 'inference'), applyLikeApiServer).validated;
+    const v = admit(shipped, requestFor(job!, 'inference')).validated;
     expect(v.denials.map((f) => f.path)).toContain('spec.pytorchReplicaSpecs.Master.template.spec.containers[0].resources.limits.memory');
   });
 }
