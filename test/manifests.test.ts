@@ -1,5 +1,6 @@
 // The install layout: manifests/ rendered with `kubectl kustomize` (required in CI, skipped visibly
 // elsewhere without kubectl), the generated policies ConfigMap, and the Dockerfile's runtime entrypoint.
+import { FRACTION_ANNOTATIONS } from '../src/workload/vendors.js';
 import type {
   V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Container, V1Deployment, V1LabelSelector,
   V1MutatingWebhook, V1PodDisruptionBudget, V1RuleWithOperations, V1Secret, V1Service, V1ValidatingWebhook,
@@ -15,6 +16,7 @@ import { parseYamlDocuments } from '../src/util/yaml.js';
 import { kindKey, WORKLOAD_KINDS } from '../src/workload/kinds.js';
 import { supportedKinds } from '../src/workload/pod-spec.js';
 import { describeWithTool, itWithTool, probeTool } from './support/tools.js';
+import { EXCLUDED_NAMESPACES } from '../src/admission/exclusions.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
@@ -28,10 +30,9 @@ const PLURALS: Record<string, string> = Object.fromEntries(WORKLOAD_KINDS.map((k
 const CLUSTER_SCOPED = new Set(WORKLOAD_KINDS.filter((k) => k.scope === 'Cluster').map(kindKey));
 /** Built-in groups are pinned to v1; CRD groups match every served version. */
 const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch']);
-const EXCLUDED_NAMESPACES = ['kube-system', 'kube-node-lease', 'gpu-admission'];
 const CLUSTER_ROLE_GRANTS = [
   '/namespaces', '/nodes', 'scheduling.k8s.io/priorityclasses',
-  'resource.k8s.io/resourceclaimtemplates', 'resource.k8s.io/resourceclaims',
+  'resource.k8s.io/resourceclaimtemplates', 'resource.k8s.io/resourceclaims', 'resource.k8s.io/deviceclasses',
 ].flatMap((r) => ['get', 'list', 'watch'].map((v) => `${r}:${v}`)).sort();
 
 const resourceOf = (kind: string): string => {
@@ -254,7 +255,8 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
       const exprs = w.namespaceSelector?.matchExpressions ?? [];
       const byName = exprs.find((e) => e.key === 'kubernetes.io/metadata.name');
       expect(byName?.operator).toBe('NotIn');
-      expect(byName?.values).toEqual(expect.arrayContaining(EXCLUDED_NAMESPACES));
+      // Exactly the namespaces the audit reports as excluded (src/admission/exclusions.ts).
+      expect(byName?.values).toEqual([...EXCLUDED_NAMESPACES]);
       expect(w.namespaceSelector?.matchLabels).toBeUndefined();
       // The webhook's own namespace is excluded (no chicken-and-egg with its own Pods).
       expect(byName?.values).toContain(one<V1Deployment>(base(), 'Deployment', 'gpu-admission').metadata?.namespace);
@@ -423,7 +425,7 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
         for (const key of ['nvidia.com/', 'amd.com/', 'google.com/tpu', 'habana.ai/', 'cloud.google.com/gke-accelerator', 'cloud.google.com/gke-tpu']) {
           expect(expr).toContain(`'${key}'`);
         }
-        for (const field of ['resources.limits', 'resources.requests', 'resources.claims', 'resourceClaims', 'tolerations', 'nodeSelector', 'nodeAffinity', 'priorityClassName']) {
+        for (const field of ['resources.limits', 'resources.requests', 'resources.claims', 'resourceClaims', 'tolerations', 'nodeSelector', 'nodeAffinity', 'priorityClassName', ...FRACTION_ANNOTATIONS.map((f) => `'${f.key}'`)]) {
           expect(expr).toContain(field);
         }
       }

@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { ajvErrorMessage, ajvErrorPath } from '../util/ajv-errors.js';
 import type { EngineRequest, Operation } from '../engine/engine.js';
+import { withoutNulls } from '../util/nulls.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionVersion = (typeof ADMISSION_VERSIONS)[number];
@@ -140,8 +141,10 @@ export function toEngineRequest(review: AdmissionReview): EngineRequest {
     namespace: r.namespace ?? meta?.namespace ?? '',
     name: r.name,
     subResource: r.subResource,
-    object: r.object ?? undefined,
-    oldObject: r.oldObject ?? undefined,
+    // The API server never sends `field: null` (decoding makes it the Go zero value); should a
+    // review carry one anyway, it is the field left out, never a type error.
+    object: r.object ? withoutNulls(r.object) : undefined,
+    oldObject: r.oldObject ? withoutNulls(r.oldObject) : undefined,
     userInfo: { username: r.userInfo?.username, groups: Array.isArray(r.userInfo?.groups) ? r.userInfo.groups : undefined },
   };
 }

@@ -6,6 +6,7 @@
 import type { Engine, EngineRequest, Verdict } from '../engine/engine.js';
 import type { Finding } from '../engine/types.js';
 import { groupOf } from '../workload/kinds.js';
+import { withoutNulls } from '../util/nulls.js';
 import { applyLikeApiServer } from './patch.js';
 
 export type SimulatedVerdict = 'denied' | 'warned' | 'allowed' | 'skipped';
@@ -33,8 +34,12 @@ function dedupe(fs: Finding[]): Finding[] {
   });
 }
 
-/** The request the API server would send for creating this object in `namespace`. */
-export function createRequest(object: Record<string, unknown>, namespace: string): EngineRequest {
+/**
+ * The request the API server would send for creating this object in `namespace`. Members written
+ * as `null` are left out, as the API server's decoding drops them before any webhook sees the object.
+ */
+export function createRequest(written: Record<string, unknown>, namespace: string): EngineRequest {
+  const object = withoutNulls(written);
   const meta = (object['metadata'] ?? {}) as { name?: unknown; generateName?: unknown };
   const name = typeof meta.name === 'string' && meta.name ? meta.name : typeof meta.generateName === 'string' ? meta.generateName : undefined;
   const apiVersion = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '';

@@ -26,6 +26,10 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   for (const p of await listAll(kc, 'scheduling.k8s.io/v1', 'PriorityClass').catch(() => [])) cache.priorityClass('add', p as never);
   cache.markSynced('priorityclasses');
   for (const t of await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => [])) cache.claimTemplate('add', t as never);
+  for (const c of await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaim', namespace).catch(() => [])) cache.claim('add', c as never);
+  const classes = await listAll(kc, 'resource.k8s.io/v1', 'DeviceClass').catch(() => undefined);
+  for (const c of classes ?? []) cache.deviceClass('add', c as never);
+  if (classes) cache.markSynced('deviceclasses');
   const objects: SourceObject[] = [];
   const absent: string[] = [];
   // Every kind of the kind table; CRDs the cluster does not serve are skipped.

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { FORMATS, type Format, policyReports, render, type AuditReport } from './formats.js';
 import { InputError } from '../util/errors.js';
 import { readInputs } from './input.js';
+import type { PolicySet } from '../policy/types.js';
 import { audit, contextOf, summarize, type AuditResult } from './run.js';
 
 export interface AuditCommandOptions {
@@ -13,9 +14,28 @@ export interface AuditCommandOptions {
   output: string;
   failOn: 'deny' | 'warn';
   acceleratorResources: string[];
+  /** Namespaces the webhook never sees: reported as excluded, not judged. */
+  excludedNamespaces: readonly string[];
+  /** Judge as if every policy had `mutations.templates: true` (the policy files are not changed). */
+  templatePatches: boolean;
   version: string;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
+}
+
+/** The policy set as if every policy also patched Pod templates (`mutations.templates: true`). */
+export function withTemplatePatches(set: PolicySet): PolicySet {
+  return { ...set, policies: set.policies.map((p) => ({ ...p, mutations: { ...p.mutations, templates: true } })) };
+}
+
+async function policiesFor(o: Pick<AuditCommandOptions, 'policies' | 'templatePatches'>): Promise<PolicySet> {
+  const set = await loadPolicyDir(o.policies);
+  return o.templatePatches ? withTemplatePatches(set) : set;
+}
+
+/** What the report says about how it was made, when it was not made with the policies as written. */
+function overridesOf(o: Pick<AuditCommandOptions, 'templatePatches'>): Pick<AuditReport, 'overrides'> {
+  return o.templatePatches ? { overrides: ['mutations.templates: true in every policy (--template-patches)'] } : {};
 }
 
 export function checkFormat(output: string): Format {
@@ -32,16 +52,16 @@ export function exitCode(results: AuditResult[], failOn: 'deny' | 'warn'): numbe
 /** `gpu-admission audit <paths…|->`: the webhook's engine over manifests. Bad input throws (exit 2). */
 export async function auditManifests(o: AuditCommandOptions): Promise<number> {
   const format = checkFormat(o.output);
-  const set = await loadPolicyDir(o.policies);
+  const set = await policiesFor(o);
   const objects = await readInputs(o.paths);
   const cluster = contextOf(objects);
   const engine = engineFor(set, o.acceleratorResources, cluster);
   const progress = o.stderr.isTTY && objects.length > 1000
     ? (done: number, total: number): void => void o.stderr.write(`\raudited ${done}/${total} objects`)
     : undefined;
-  const results = audit(engine, objects, { namespace: o.namespace, onProgress: progress });
+  const results = audit(engine, objects, { namespace: o.namespace, excludedNamespaces: o.excludedNamespaces, onProgress: progress });
   if (progress) o.stderr.write(`\raudited ${results.length}/${results.length} objects\n`);
-  const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, summary: summarize(results), results };
+  const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, ...overridesOf(o), summary: summarize(results), results };
   const color = format === 'table' && o.stdout.isTTY === true && !process.env['NO_COLOR'];
   o.stdout.write(render(format, report, { color, version: o.version, now: new Date(), root: process.cwd() }));
   return exitCode(results, o.failOn);
@@ -58,15 +78,15 @@ export interface ClusterAuditOptions extends Omit<AuditCommandOptions, 'paths' |
 /** `gpu-admission audit --cluster`: the live objects, judged with the live namespace labels. */
 export async function auditCluster(o: ClusterAuditOptions): Promise<number> {
   const format = checkFormat(o.output);
-  const set = await loadPolicyDir(o.policies);
+  const set = await policiesFor(o);
   const { requireKubeConfig } = await import('../cluster/kubeconfig.js');
   const found = requireKubeConfig(o.kubeconfig);
   const { readCluster, writeReports } = await import('./cluster.js');
   const namespace = o.allNamespaces ? undefined : o.namespace ?? 'default';
   const input = await readCluster(found.kc, namespace, o.logger);
   const engine = engineFor(set, o.acceleratorResources, input.cache);
-  const results = audit(engine, input.objects, { namespace: namespace ?? 'default' });
-  const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, summary: summarize(results), results };
+  const results = audit(engine, input.objects, { namespace: namespace ?? 'default', excludedNamespaces: o.excludedNamespaces });
+  const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, ...overridesOf(o), summary: summarize(results), results };
   const now = new Date();
   if (o.writeReports) {
     const written = await writeReports(found.kc, policyReports(results, now));

@@ -3,7 +3,9 @@ import { pathToFileURL } from 'node:url';
 import { RULES } from '../rules/index.js';
 import { MUTATORS } from '../mutators/index.js';
 import { dumpYaml } from '../util/yaml.js';
+import { EXCLUDED_REASON } from '../admission/exclusions.js';
 import type { AuditResult, AuditSummary } from './run.js';
+import { UNKNOWN_KIND_RULE } from '../engine/unknown-kinds.js';
 
 export const FORMATS = ['table', 'json', 'yaml', 'junit', 'sarif', 'policyreport'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -12,9 +14,14 @@ export interface AuditReport {
   apiVersion: 'gpu-admission.io/v1alpha1';
   kind: 'AuditReport';
   policies: string;
+  /** Settings the audit used instead of the policy files' own (`--template-patches`). */
+  overrides?: string[];
   summary: AuditSummary;
   results: AuditResult[];
 }
+
+/** The rule id under which tools see objects of excluded namespaces. */
+export const EXCLUDED_RULE = 'namespace-excluded';
 
 const ref = (r: AuditResult): string => `${r.kind} ${r.namespace}/${r.name || '(unnamed)'}`;
 
@@ -31,17 +38,19 @@ export function table(report: AuditReport, color: boolean): string {
       file = r.file;
       lines.push('', c(1, file));
     }
-    const mark = { denied: c(31, 'DENY'), warned: c(33, 'WARN'), allowed: c(32, 'OK  '), skipped: c(90, 'SKIP') }[r.verdict];
+    const mark = { denied: c(31, 'DENY'), warned: c(33, 'WARN'), allowed: c(32, 'OK  '), skipped: c(90, 'SKIP'), excluded: c(90, 'EXCL') }[r.verdict];
     const policy = r.policy ? ` policy ${r.policy} (${r.mode})` : '';
     lines.push(`  ${mark} ${ref(r)}  line ${r.line}${policy}${r.skipped ? `: ${r.skipped}` : ''}`);
     for (const f of r.violations) lines.push(`       ${c(31, 'x')} [${f.ruleId}] ${f.path}: ${f.message}`, `         fix: ${f.fix}`);
     for (const f of r.warnings) lines.push(`       ${c(33, '!')} [${f.ruleId}] ${f.path}: ${f.message}`);
     for (const f of r.recorded) lines.push(`       ${c(90, 'a')} [${f.ruleId}] ${f.path}: ${f.message} (audit mode: recorded only)`);
     for (const d of r.diff) lines.push(`       ${c(36, d)}`);
+    for (const p of r.podPatches) lines.push(`       Pods of ${p.template} receive:`, ...p.diff.map((d) => `         ${c(36, d)}`));
     for (const a of r.assumptions) lines.push(`       ${c(90, `assumed: ${a}`)}`);
   }
   const s = report.summary;
-  lines.push('', `${s.objects} objects: ${c(31, `${s.denied} denied`)}, ${c(33, `${s.warned} warned`)}, ${c(32, `${s.allowed} allowed`)}, ${s.skipped} skipped`);
+  for (const x of report.overrides ?? []) lines.push('', `as if: ${x}`);
+  lines.push('', `${s.objects} objects: ${c(31, `${s.denied} denied`)}, ${c(33, `${s.warned} warned`)}, ${c(32, `${s.allowed} allowed`)}, ${s.skipped} skipped, ${s.excluded} excluded${s.unjudged > 0 ? `, ${c(33, `${s.unjudged} not judged (unknown kind requesting accelerators)`)}` : ''}`);
   return `${lines.join('\n').replace(/^\n/, '')}\n`;
 }
 
@@ -56,19 +65,22 @@ export function junit(report: AuditReport): string {
   const cases = report.results.map((r) => {
     const head = `    <testcase classname="${xml(r.file)}" name="${xml(`${ref(r)} (line ${r.line})`)}">`;
     const body: string[] = [];
-    if (r.verdict === 'skipped') body.push(`      <skipped message="${xml(r.skipped ?? 'not checked')}"/>`);
+    if (r.verdict === 'skipped' || r.verdict === 'excluded') body.push(`      <skipped message="${xml(r.skipped ?? 'not checked')}"/>`);
     if (r.violations.length > 0) {
       const text = r.violations.map((f) => `[${f.ruleId}] ${f.path}: ${f.message}. Fix: ${f.fix}`).join('\n');
       body.push(`      <failure message="${xml(`${r.violations.length} violation(s) of policy ${r.policy}`)}" type="denied">${xml(text)}</failure>`);
     }
-    const out = [...r.warnings.map((f) => `warning [${f.ruleId}] ${f.path}: ${f.message}`), ...r.diff.map((d) => `patch ${d}`)];
+    const out = [
+      ...r.warnings.map((f) => `warning [${f.ruleId}] ${f.path}: ${f.message}`), ...r.diff.map((d) => `patch ${d}`),
+      ...r.podPatches.flatMap((p) => p.diff.map((d) => `pod patch (${p.template}) ${d}`)),
+    ];
     if (out.length > 0) body.push(`      <system-out>${xml(out.join('\n'))}</system-out>`);
     return [head, ...body, '    </testcase>'].join('\n');
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="gpu-admission audit" tests="${s.objects}" failures="${s.denied}" skipped="${s.skipped}">`,
-    `  <testsuite name="gpu-admission audit" tests="${s.objects}" failures="${s.denied}" errors="0" skipped="${s.skipped}">`,
+    `<testsuites name="gpu-admission audit" tests="${s.objects}" failures="${s.denied}" skipped="${s.skipped + s.excluded}">`,
+    `  <testsuite name="gpu-admission audit" tests="${s.objects}" failures="${s.denied}" errors="0" skipped="${s.skipped + s.excluded}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',
@@ -90,7 +102,14 @@ export function sarifUri(file: string, root: string): string {
 }
 
 export function sarif(report: AuditReport, version: string, root: string): string {
-  const rules = [...RULES.map((r) => ({ id: r.id, text: r.summary })), ...MUTATORS.map((m) => ({ id: m.id, text: `Mutation ${m.id}` })), { id: 'pod-spec-shape', text: 'Pod spec fields have the types the Kubernetes API defines' }];
+  const rules = [...RULES.map((r) => ({ id: r.id, text: r.summary })), ...MUTATORS.map((m) => ({ id: m.id, text: `Mutation ${m.id}` })), { id: 'pod-spec-shape', text: 'Pod spec fields have the types the Kubernetes API defines' }, { id: EXCLUDED_RULE, text: 'Objects in namespaces the webhook never sees are not judged' }, { id: UNKNOWN_KIND_RULE, text: 'Objects of unknown kinds that request accelerators are reported, not judged' }];
+  const excluded = report.results.filter((r) => r.verdict === 'excluded').map((r) => ({
+    ruleId: EXCLUDED_RULE,
+    level: 'note',
+    message: { text: `${ref(r)}: ${r.skipped ?? EXCLUDED_REASON}` },
+    locations: [{ physicalLocation: { artifactLocation: { uri: sarifUri(r.file, root) }, region: { startLine: r.line } } }],
+    properties: { kind: r.kind, name: r.name, namespace: r.namespace },
+  }));
   const results = report.results.flatMap((r) => [
     ...r.violations.map((f) => ({ f, level: 'error' })),
     ...r.warnings.map((f) => ({ f, level: 'warning' })),
@@ -107,7 +126,7 @@ export function sarif(report: AuditReport, version: string, root: string): strin
     version: '2.1.0',
     runs: [{
       tool: { driver: { name: 'gpu-admission', version, informationUri: 'https://gpu-admission.io', rules: rules.map((r) => ({ id: r.id, shortDescription: { text: r.text } })) } },
-      results,
+      results: [...results, ...excluded],
     }],
   }, null, 2)}\n`;
 }
@@ -135,6 +154,12 @@ export function policyReports(results: AuditResult[], now: Date): object[] {
   for (const r of results) {
     if (r.verdict === 'skipped') continue;
     const resources = [{ apiVersion: r.apiVersion, kind: r.kind, name: r.name, namespace: r.namespace }];
+    if (r.verdict === 'excluded') {
+      const list = byNs.get(r.namespace) ?? [];
+      list.push({ policy: 'none', rule: EXCLUDED_RULE, result: 'skip', message: r.skipped ?? EXCLUDED_REASON, source: 'gpu-admission', scored: false, category: 'Accelerators', resources, timestamp });
+      byNs.set(r.namespace, list);
+      continue;
+    }
     const base = { policy: r.policy ?? 'none', source: 'gpu-admission', scored: true, category: 'Accelerators', resources, timestamp };
     const list = byNs.get(r.namespace) ?? [];
     const add = (f: { ruleId: string; path: string; message: string; fix: string }, result: PolicyReportResult['result'], severity: string): void => {
@@ -148,8 +173,9 @@ export function policyReports(results: AuditResult[], now: Date): object[] {
   }
   return [...byNs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, list]) => ({
     apiVersion: 'wgpolicyk8s.io/v1alpha2',
-    kind: 'PolicyReport',
-    metadata: { name: 'gpu-admission', namespace, labels: { 'app.kubernetes.io/managed-by': 'gpu-admission' } },
+    // Cluster-scoped objects (empty namespace) belong in a ClusterPolicyReport.
+    kind: namespace ? 'PolicyReport' : 'ClusterPolicyReport',
+    metadata: { name: 'gpu-admission', ...(namespace ? { namespace } : {}), labels: { 'app.kubernetes.io/managed-by': 'gpu-admission' } },
     scope: undefined,
     summary: {
       pass: list.filter((x) => x.result === 'pass').length,

@@ -1,3 +1,4 @@
+import { EXCLUDED_NAMESPACES } from '../admission/exclusions.js';
 import { UsageError } from '../util/errors.js';
 import { type Command, list, str } from './command.js';
 import { version } from './version.js';
@@ -15,7 +16,10 @@ Namespace and ResourceClaimTemplate objects in the input inform the audit as a c
 
 For every Pod and Pod-template object: the governing policy, each violation (rule, path, message,
 fix), each warning, and the mutations the webhook would apply (a readable diff; the JSON Patch in
-json/yaml output).
+json/yaml output); for a template also the patch each of its Pods will receive (podPatches).
+Objects in namespaces the shipped webhook configurations never send (--excluded-namespaces) are
+reported as excluded, not judged. Fields written as null are read as left out, as the API server
+reads them.
 
 Output formats (-o):
   table         for people, grouped by file (colour on a terminal; NO_COLOR turns it off)
@@ -35,6 +39,11 @@ kubectl apply -f manifests/policyreport-crd.yaml.`,
     output: { type: 'string', short: 'o', default: 'table', arg: '<format>', help: 'table, json, yaml, junit, sarif or policyreport' },
     'fail-on': { type: 'string', default: 'deny', arg: '<deny|warn>', help: 'exit 1 when something would be denied, or also when warned' },
     'accelerator-resources': { type: 'string', arg: '<list>', help: "extra accelerator resource names, comma-separated, '*' globs allowed\n(as serve --accelerator-resources)" },
+    'excluded-namespaces': {
+      type: 'string', default: EXCLUDED_NAMESPACES.join(','), arg: '<list>',
+      help: "namespaces the webhook never sees (the shipped webhooks' namespaceSelector), comma-separated;\ntheir objects are reported as excluded, not judged ('' judges every namespace)",
+    },
+    'template-patches': { type: 'boolean', help: 'judge as if every policy had mutations.templates: true (templates patched,\nshown as their diff), without editing the policy files' },
     cluster: { type: 'boolean', help: 'audit the live cluster instead of manifests' },
     'all-namespaces': { type: 'boolean', short: 'A', help: 'with --cluster: every namespace' },
     'write-reports': { type: 'boolean', help: 'with --cluster: write one PolicyReport per namespace (server-side apply)' },
@@ -50,6 +59,7 @@ kubectl apply -f manifests/policyreport-crd.yaml.`,
     const common = {
       policies: str(v, 'policies') as string, output: str(v, 'output') as string, failOn: failOn as 'deny' | 'warn',
       acceleratorResources: list(str(v, 'accelerator-resources')), version: version(), stdout: process.stdout, stderr: process.stderr,
+      excludedNamespaces: list(str(v, 'excluded-namespaces')), templatePatches: v['template-patches'] === true,
     };
     if (v['cluster'] === true) {
       if (positionals.length > 0) throw new UsageError('--cluster audits the live cluster: give no paths', 'audit');

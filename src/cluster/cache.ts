@@ -1,5 +1,6 @@
 import type { ClaimResolver, ClusterFacts, NodeFacts } from '../engine/types.js';
 import type { NamespaceLabelSource } from '../policy/resolve.js';
+import type { DeviceClassFacts } from '../workload/claims.js';
 
 export type EventType = 'add' | 'update' | 'delete';
 
@@ -30,16 +31,34 @@ export interface NodeObject { metadata?: Meta; spec?: { taints?: NodeInfo['taint
 export interface PriorityClassObject { metadata?: Meta; value?: number; preemptionPolicy?: string; globalDefault?: boolean }
 export interface ClaimTemplateObject {
   metadata?: Meta;
-  spec?: { spec?: { devices?: { requests?: { deviceClassName?: string; exactly?: { deviceClassName?: string }; firstAvailable?: { deviceClassName?: string }[] }[] } } };
+  spec?: { spec?: { devices?: { requests?: DeviceRequests } } };
 }
 
-export type Resource = 'namespaces' | 'nodes' | 'priorityclasses' | 'resourceclaimtemplates';
+type DeviceRequests = { deviceClassName?: string; exactly?: { deviceClassName?: string }; firstAvailable?: { deviceClassName?: string }[] }[];
+/** A ResourceClaim: its requests sit one level higher than a template's. */
+export interface ClaimObject { metadata?: Meta; spec?: { devices?: { requests?: DeviceRequests } } }
+export interface DeviceClassObject {
+  metadata?: Meta;
+  spec?: { extendedResourceName?: string; selectors?: { cel?: { expression?: string } }[] };
+}
+
+export type Resource = 'namespaces' | 'nodes' | 'priorityclasses' | 'resourceclaimtemplates' | 'resourceclaims' | 'deviceclasses';
+
+function classesOf(requests: DeviceRequests | undefined): string[] {
+  const all = (Array.isArray(requests) ? requests : []).flatMap((r) => [r?.deviceClassName, r?.exactly?.deviceClassName, ...(Array.isArray(r?.firstAvailable) ? r.firstAvailable : []).map((f) => f?.deviceClassName)]);
+  return [...new Set(all.filter((c): c is string => typeof c === 'string'))];
+}
+
+/** `device.driver == "gpu.nvidia.com"` (either quote) in a DeviceClass selector. */
+const DRIVER_CEL = /device\.driver\s*==\s*["']([^"']+)["']/g;
 
 /**
  * What the webhook knows of the cluster, fed by informer events and read on the request path.
  * Pure: no client, no clock; `synced` says which resources have had their initial list.
  */
 export class ClusterCache implements NamespaceLabelSource, ClaimResolver, ClusterFacts {
+  private readonly claims = new Map<string, string[]>();
+  private readonly deviceClassMap = new Map<string, DeviceClassFacts>();
   private readonly namespaces = new Map<string, Record<string, string>>();
   readonly nodeMap = new Map<string, NodeInfo>();
   readonly priorityClasses = new Map<string, PriorityClassInfo>();
@@ -76,7 +95,30 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
   }
 
   deviceClasses(namespace: string, kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string): string[] | undefined {
-    return kind === 'ResourceClaimTemplate' ? this.claimTemplates.get(`${namespace}/${name}`) : undefined;
+    return (kind === 'ResourceClaimTemplate' ? this.claimTemplates : this.claims).get(`${namespace}/${name}`);
+  }
+
+  /** undefined until DeviceClasses are synced (or, offline, until one was given). */
+  deviceClassList(): readonly DeviceClassFacts[] | undefined {
+    return this.synced.has('deviceclasses') || this.deviceClassMap.size > 0 ? [...this.deviceClassMap.values()] : undefined;
+  }
+
+  claim(type: EventType, obj: ClaimObject): void {
+    const { name, namespace } = obj.metadata ?? {};
+    if (!name || !namespace) return;
+    const key = `${namespace}/${name}`;
+    if (type === 'delete') return void this.claims.delete(key);
+    this.claims.set(key, classesOf(obj.spec?.devices?.requests));
+  }
+
+  deviceClass(type: EventType, obj: DeviceClassObject): void {
+    const name = obj.metadata?.name;
+    if (!name) return;
+    if (type === 'delete') return void this.deviceClassMap.delete(name);
+    const selectors = Array.isArray(obj.spec?.selectors) ? obj.spec.selectors : [];
+    const drivers = selectors.flatMap((s) => [...String(s?.cel?.expression ?? '').matchAll(DRIVER_CEL)].map((m) => m[1] as string));
+    const ext = obj.spec?.extendedResourceName;
+    this.deviceClassMap.set(name, { name, drivers: [...new Set(drivers)], ...(typeof ext === 'string' && ext ? { extendedResourceName: ext } : {}) });
   }
 
   namespace(type: EventType, obj: NamespaceObject): void {
@@ -111,10 +153,7 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
     if (!name || !namespace) return;
     const key = `${namespace}/${name}`;
     if (type === 'delete') return void this.claimTemplates.delete(key);
-    const requests = obj.spec?.spec?.devices?.requests ?? [];
-    const classes = requests.flatMap((r) => [r.deviceClassName, r.exactly?.deviceClassName, ...(r.firstAvailable ?? []).map((f) => f.deviceClassName)])
-      .filter((c): c is string => typeof c === 'string');
-    this.claimTemplates.set(key, [...new Set(classes)]);
+    this.claimTemplates.set(key, classesOf(obj.spec?.spec?.devices?.requests));
   }
 
   markSynced(resource: Resource): void {

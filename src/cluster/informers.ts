@@ -66,6 +66,10 @@ export async function startClusterView(kc: KubeConfig, cache: ClusterCache, logg
   watchOne('priorityclasses', '/apis/scheduling.k8s.io/v1/priorityclasses', () => scheduling.listPriorityClass(), (t, o) => cache.priorityClass(t, o));
   if (await servesDra(resource)) {
     watchOne('resourceclaimtemplates', '/apis/resource.k8s.io/v1/resourceclaimtemplates', () => resource.listResourceClaimTemplateForAllNamespaces(), (t, o) => cache.claimTemplate(t, o));
+    // Pods that name a claim directly (resourceClaimName) are judged by the claim's device classes.
+    watchOne('resourceclaims', '/apis/resource.k8s.io/v1/resourceclaims', () => resource.listResourceClaimForAllNamespaces(), (t, o) => cache.claim(t, o));
+    // Which classes allocate accelerators, and which extended resources they serve (KEP-5004).
+    watchOne('deviceclasses', '/apis/resource.k8s.io/v1/deviceclasses', () => resource.listDeviceClass(), (t, o) => cache.deviceClass(t, o));
   } else {
     logger.info({ event: 'cluster-no-dra' }, 'resource.k8s.io/v1 is not served: resource claims are judged by policy (assumeClaimsAreAccelerators)');
   }

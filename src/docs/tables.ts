@@ -4,6 +4,7 @@
  * `src/docs/write.ts` puts them between the marker comments of docs/*.md.
  */
 import type { PodSpecLocation, WorkloadKind } from '../workload/kinds.js';
+import { ACCELERATOR_VENDORS, NOT_ACCELERATORS } from '../workload/vendors.js';
 
 /** What the docs need of a rule (the registry's `Rule` is one). */
 export interface RuleEntry {
@@ -71,6 +72,7 @@ function dotted(pointer: string): string {
 
 function podSpecPaths(loc: PodSpecLocation): string {
   if ('virtual' in loc) return 'assembled from container-like fields (see [virtual Pod specs](#virtual-pod-specs))';
+  if ('embedded' in loc) return `those of the object of a kind of this table at ${code(dotted(loc.embedded))}`;
   return codes(loc.patterns.map((p) => {
     const base = dotted(p);
     if (loc.podSpec) return base;
@@ -78,9 +80,21 @@ function podSpecPaths(loc: PodSpecLocation): string {
   }));
 }
 
+/** What the operator adds to its Pods, from the kind table's `fills` (see [operator defaults](#operator-defaults)). */
+function operatorFills(k: WorkloadKind): string {
+  const f = k.fills;
+  if (!f) return '';
+  const fields = ([['readinessProbe', 'readinessProbe'], ['livenessProbe', 'livenessProbe'], ['memoryLimit', 'memory limit'], ['cpuRequest', 'CPU request']] as const)
+    .filter(([key]) => f[key] !== undefined).map(([, label]) => label);
+  const which = f.containers === 'first' ? 'first container' : f.containers === 'all' ? 'every container' : `containers ${f.containers.names.map(code).join(', ')}`;
+  const suffix = 'patterns' in k.podSpecs && k.podSpecs.podSpec !== true ? '.spec' : '';
+  const where = f.patterns ? ` of ${codes(f.patterns.map((p) => `${dotted(p)}${suffix}`))}` : '';
+  return `${f.operator}: ${fields.join(', ')} (${which}${where})`;
+}
+
 export function kindsTable(kinds: readonly WorkloadKind[]): string {
-  return table(['apiVersion', 'kind', 'plural', 'scope', 'from', 'Pod specs judged'], kinds.map((k) => [
-    codes(k.versions.map((v) => (k.group ? `${k.group}/${v}` : v))), k.kind, code(k.plural), k.scope, k.project, podSpecPaths(k.podSpecs),
+  return table(['apiVersion', 'kind', 'plural', 'scope', 'from', 'Pod specs judged', 'operator fills'], kinds.map((k) => [
+    codes(k.versions.map((v) => (k.group ? `${k.group}/${v}` : v))), k.kind, code(k.plural), k.scope, k.project, podSpecPaths(k.podSpecs), operatorFills(k),
   ]));
 }
 
@@ -194,6 +208,12 @@ export function namespacePoliciesTable(files: readonly PolicyFileEntry[]): strin
   return table(['policy', 'file', 'governs', 'mode', 'accelerators', 'start-up budget', 'grace', 'priority', 'requirements'], rows);
 }
 
+/** The built-in accelerator resources and the share/monitoring resources that never count (vendors.ts). */
+export function vendorsTable(): string {
+  const not = new Map(NOT_ACCELERATORS.map((v) => [v.vendor.replace(/ \(HAMi\)$/, ''), v.names] as const));
+  return table(['vendor', 'accelerator resources', 'never accelerators'], ACCELERATOR_VENDORS.map((v) => [v.vendor, codes(v.names), codes(not.get(v.vendor) ?? [])]));
+}
+
 /** Every generated section by the name its markers carry (`<!-- generated:<name> -->`). */
 export function generatedSections(input: DocsInput): Record<string, string> {
   return {
@@ -203,6 +223,7 @@ export function generatedSections(input: DocsInput): Record<string, string> {
     'policy-files': policyFilesTable(input.policyFiles),
     pools: poolsTable(input.policyFiles),
     'namespace-policies': namespacePoliciesTable(input.policyFiles),
+    vendors: vendorsTable(),
   };
 }
 

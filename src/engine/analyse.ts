@@ -3,6 +3,7 @@ import type { NamespacePolicy } from '../policy/types.js';
 import { candidatePools } from '../scheduling/pools.js';
 import { alternatives, selectionOf } from '../scheduling/selectors.js';
 import { analyseAccelerators } from '../workload/accelerators.js';
+import { draAccelerators } from '../workload/claims.js';
 import type { EngineConfig, PodAnalysis, RequestUser } from './types.js';
 import type { PodSpecTarget } from '../workload/target.js';
 
@@ -48,10 +49,14 @@ function chosenPriorityClass(name: unknown, config: EngineConfig): string | unde
 
 export function analyse(input: AnalysisInput): PodAnalysis {
   const { target, policy, config } = input;
+  const dra = draAccelerators(policy.accelerators.deviceClasses, config.claims?.deviceClassList?.(), (r) => config.accelerators.matches(r));
   const acc = analyseAccelerators(target.spec, config.accelerators, {
     containerPaths: target.containerPaths,
+    annotations: target.metadata?.annotations,
+    metadataPath: target.path.replace(/spec$/, 'metadata'),
+    draExtended: dra.extended,
     claims: {
-      deviceClasses: policy.accelerators.deviceClasses,
+      deviceClasses: dra.classes,
       assume: policy.accelerators.assumeClaimsAreAccelerators,
       resolve: config.claims ? (kind, name) => config.claims?.deviceClasses(input.namespace, kind, name) : undefined,
     },
@@ -64,7 +69,7 @@ export function analyse(input: AnalysisInput): PodAnalysis {
     acc,
     selection,
     alternatives: alts,
-    candidates: candidatePools(alts, acc.resources, config.pools, policy),
+    candidates: candidatePools({ alts, nodeName: selection.nodeName?.name, nodes: config.cluster?.nodes() }, acc.resources, config.pools, policy),
     gated: Array.isArray(gates) && gates.length > 0,
     daemonSet: isDaemonSetWorkload(input),
     chosenPriorityClass: chosenPriorityClass(target.spec.priorityClassName, config),

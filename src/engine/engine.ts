@@ -3,6 +3,10 @@ import type { NamespacePolicy } from '../policy/types.js';
 import type { PolicyResolver } from '../policy/resolve.js';
 import { valueAt } from '../util/pointer.js';
 import { findPodSpecs, type GroupKind } from '../workload/pod-spec.js';
+import { workloadKind } from '../workload/kinds.js';
+import { clusterScopePolicy } from '../policy/cluster-scope.js';
+import { unknownKindFindings } from './unknown-kinds.js';
+import { RULES } from '../rules/index.js';
 import { checkPodSpecShape } from '../workload/shape.js';
 import { analyse } from './analyse.js';
 import { mutatePod, validatePod } from './evaluate.js';
@@ -62,19 +66,49 @@ interface Prepared {
 }
 
 export class Engine {
+  private clusterPolicy?: NamespacePolicy;
+
   constructor(readonly resolver: PolicyResolver, readonly config: EngineConfig) {}
+
+  /**
+   * Cluster-scoped kinds reach the webhook with an empty namespace: no namespace's policy governs
+   * them, the default policy's clusterScope setting does (policy/cluster-scope.ts).
+   */
+  private policyFor(req: EngineRequest): NamespacePolicy | undefined {
+    if (req.namespace !== '' || workloadKind(req.kind)?.scope !== 'Cluster') return this.resolver.resolve(req.namespace);
+    this.clusterPolicy ??= clusterScopePolicy(this.resolver.set, RULES.map((r) => r.id));
+    return this.clusterPolicy;
+  }
+
+  /**
+   * An unknown kind (or an embedded object of an unknown kind: a Katib trialSpec) with Pod-shaped
+   * parts that request accelerators: reported, never dropped silently. A known kind without a Pod
+   * spec (a malformed Pod) is not searched: the API server's schema validation refuses it.
+   */
+  private unknownKind(req: EngineRequest): Verdict | undefined {
+    const kind = workloadKind(req.kind);
+    if (kind && !('embedded' in kind.podSpecs)) return undefined;
+    const policy = this.resolver.resolve(req.namespace);
+    if (!policy || policy.exempt) return undefined;
+    const findings = unknownKindFindings(req.kind, req.namespace, req.object, policy, this.config, kind !== undefined);
+    if (findings.length === 0) return undefined;
+    const verdict = empty('', policy);
+    delete verdict.skipped;
+    sortByMode(verdict, findings, policy);
+    return verdict;
+  }
 
   private prepare(req: EngineRequest): Prepared | Verdict {
     if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return empty(`operation ${req.operation} is not checked`);
     if (req.subResource) return empty(`subresource ${req.subResource} is not checked`);
     let targets = findPodSpecs(req.kind, req.object);
-    if (targets.length === 0) return empty(`${req.kind.kind} carries no Pod spec`);
+    if (targets.length === 0) return this.unknownKind(req) ?? empty(`${req.kind.kind} carries no Pod spec`);
     // On UPDATE a template is judged only when it changed.
     if (req.operation === 'UPDATE' && req.oldObject) {
       targets = targets.filter((t) => !t.isTemplate || JSON.stringify(valueAt(req.oldObject, t.pointer)) !== JSON.stringify(valueAt(req.object, t.pointer)));
       if (targets.length === 0) return empty('no Pod template changed');
     }
-    const policy = this.resolver.resolve(req.namespace);
+    const policy = this.policyFor(req);
     if (!policy) return empty(`no NamespacePolicy governs namespace ${req.namespace} and none is the default`);
     if (policy.exempt) return empty(`namespace ${req.namespace} is exempt (policy ${policy.name})`, policy);
     const meta = (req.object as { metadata?: V1ObjectMeta }).metadata;
@@ -92,9 +126,7 @@ export class Engine {
         target, namespace: req.namespace, objectMeta: meta, policy, config: this.config,
         objectKind: `${req.kind.group}/${req.kind.kind}`, userInfo: req.userInfo,
       });
-      for (const c of a.acc.claims) {
-        if (c.assumed) verdict.assumptions.push(`${target.path}.${c.path}: ${c.kind} ${c.ref} counted as an accelerator (device class unknown without a cluster view)`);
-      }
+      verdict.assumptions.push(...assumptionsOf(a));
       analyses.push(a);
     }
     return { verdict, analyses, shape };
@@ -122,7 +154,9 @@ export class Engine {
     if (!('analyses' in prepared)) return prepared;
     const { verdict, analyses, shape } = prepared;
     let findings = [...shape, ...analyses.flatMap((a) => findingsOf(a))];
-    if (req.operation === 'UPDATE' && req.oldObject !== undefined && req.oldObject !== null) {
+    // The UPDATE that removes a Pod's last scheduling gate is judged in full: a gated Pod skips
+    // pool selection and tolerations, so comparing with it would let anything through.
+    if (req.operation === 'UPDATE' && req.oldObject !== undefined && req.oldObject !== null && !ungates(req)) {
       const before = this.prepare({ ...req, object: req.oldObject, oldObject: undefined, operation: 'CREATE' });
       if ('analyses' in before) {
         const old = new Set([...before.shape, ...before.analyses.flatMap((a) => findingsOf(a))].map(key));
@@ -132,6 +166,28 @@ export class Engine {
     sortByMode(verdict, findings, verdict.policy as NamespacePolicy);
     return verdict;
   }
+}
+
+/** What was counted (or not) without knowing: unlisted resources, claims of unknown class. */
+function assumptionsOf(a: PodAnalysis): string[] {
+  const path = a.target.path;
+  const out = a.acc.assumed.map((r) => `${path}: ${r} counted as an accelerator (not a known accelerator resource, but its name says so)`);
+  for (const c of a.acc.unclassified) {
+    out.push(c.assumed
+      ? `${path}.${c.path}: ${c.kind} ${c.ref} counted as an accelerator (device class unknown without a cluster view that has it)`
+      : `${path}.${c.path}: ${c.kind} ${c.ref} not counted as an accelerator (device class unknown; assumeClaimsAreAccelerators is false)`);
+  }
+  return out;
+}
+
+const gateCount = (o: unknown): number => {
+  const gates = (o as { spec?: { schedulingGates?: unknown } } | null)?.spec?.schedulingGates;
+  return Array.isArray(gates) ? gates.length : 0;
+};
+
+/** A Pod UPDATE that removes the last scheduling gate. */
+function ungates(req: EngineRequest): boolean {
+  return req.kind.group === '' && req.kind.kind === 'Pod' && gateCount(req.oldObject) > 0 && gateCount(req.object) === 0;
 }
 
 /** Pods are mutated on CREATE (their spec is immutable after); templates only when the policy asks. */

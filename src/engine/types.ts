@@ -5,6 +5,7 @@ import type { AcceleratorAnalysis, AcceleratorMatcher } from '../workload/accele
 import type { PoolCandidates } from '../scheduling/pools.js';
 import type { Requirement, Selection } from '../scheduling/selectors.js';
 import type { PodSpecTarget } from '../workload/target.js';
+import type { DeviceClassFacts } from '../workload/claims.js';
 
 /** One JSON Patch operation, as the engine produces them and the API server applies them. */
 export type PatchOperation = Operation;
@@ -23,6 +24,8 @@ export interface Finding {
 /** Device classes of a ResourceClaim or ResourceClaimTemplate, when the cluster view knows them. */
 export interface ClaimResolver {
   deviceClasses(namespace: string, kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string): string[] | undefined;
+  /** The cluster's DeviceClasses; undefined when unknown (offline, not synced, DRA not served). */
+  deviceClassList?(): readonly DeviceClassFacts[] | undefined;
 }
 
 /** Everything the cluster-wide configuration says, fixed for one evaluation. */

@@ -3,8 +3,12 @@ import type { Exemption, GpuPool, NamespacePolicy, PoolTaint } from './types.js'
 
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
-/** NVIDIA GPUs and MIG slices, Intel Gaudi: the DRA drivers' DeviceClasses. */
-export const DEFAULT_DEVICE_CLASSES: readonly string[] = ['gpu.nvidia.com', 'mig.nvidia.com', 'gaudi.intel.com'];
+/**
+ * The DRA drivers' own DeviceClasses (each also the driver's name): NVIDIA GPUs and MIG slices
+ * (dra-driver-nvidia-gpu), AMD GPUs (AMD GPU operator DRA driver), Intel GPUs
+ * (intel-gpu-resource-driver chart), Intel Gaudi.
+ */
+export const DEFAULT_DEVICE_CLASSES: readonly string[] = ['gpu.nvidia.com', 'mig.nvidia.com', 'gpu.amd.com', 'gpu.intel.com', 'gaudi.intel.com'];
 
 /** Shapes as the schema admits them, before defaults. */
 export interface GpuPoolDoc {
@@ -26,6 +30,7 @@ export interface NamespacePolicyDoc {
     requirements?: Partial<NamespacePolicy['requirements']>;
     mutations?: Partial<NamespacePolicy['mutations']>;
     exemptions?: Exemption[];
+    clusterScope?: NamespacePolicy['clusterScope'];
   };
 }
 
@@ -68,6 +73,7 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
       priorityClass: m.priorityClass ?? true,
     },
     exemptions: s.exemptions ?? [],
+    ...(s.clusterScope ? { clusterScope: s.clusterScope } : {}),
   };
 }
 
@@ -91,6 +97,7 @@ export function crossCheck(pools: GpuPool[], policies: NamespacePolicy[]): strin
     if (p.exempt && (byLabels || p.isDefault)) {
       errors.push(`${where}: spec.exempt: an exempt policy must name its namespaces (spec.namespaces.names or the immutable ${NAME_LABEL} label), not select them by labels a tenant may set, nor be the default`);
     }
+    if (p.clusterScope && !p.isDefault) errors.push(`${where}: spec.clusterScope: only the default policy (default: true) may set it`);
     if (!p.isDefault && p.namespaces.names.length === 0 && !p.namespaces.selector) {
       errors.push(`${where}: spec.namespaces: names or selector is required unless default: true`);
     }

@@ -4,11 +4,11 @@ import { MUTATORS } from '../mutators/index.js';
 import { RULES } from '../rules/index.js';
 import { formatAjvError } from '../util/ajv-errors.js';
 import { basename, join } from 'node:path';
-import { gpuPoolSchema, namespacePolicySchema } from './schema.js';
+import { acceleratorConfigSchema, gpuPoolSchema, namespacePolicySchema } from './schema.js';
 import { crossCheck, type GpuPoolDoc, type NamespacePolicyDoc, toPolicy, toPool } from './normalize.js';
 import { UserError } from '../util/errors.js';
 import { parseYamlDocuments } from '../util/yaml.js';
-import { API_VERSION, type GpuPool, type NamespacePolicy, type PolicySet } from './types.js';
+import { type AcceleratorConfig, API_VERSION, type GpuPool, type NamespacePolicy, type PolicySet } from './types.js';
 
 /** Every problem of a policy set, each naming the file, document and field. */
 export class PolicyError extends UserError {
@@ -26,6 +26,7 @@ export interface PolicyFile {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validators: Record<string, ValidateFunction> = {
   GpuPool: ajv.compile(gpuPoolSchema),
+  AcceleratorConfig: ajv.compile(acceleratorConfigSchema),
   NamespacePolicy: ajv.compile(namespacePolicySchema),
 };
 
@@ -48,6 +49,9 @@ function unknownExemptionIds(p: NamespacePolicy): string[] {
       out.push(`NamespacePolicy "${p.name}" (${p.source}): spec.exemptions[${i}].rules[${j}]: no rule or mutator is named "${id}" (known: ${[...LIFTABLE].filter((x) => x !== '*').join(', ')}, or *)`);
     }
   }));
+  (p.clusterScope?.rules ?? []).forEach((id, j) => {
+    if (!RULES.some((r) => r.id === id)) out.push(`NamespacePolicy "${p.name}" (${p.source}): spec.clusterScope.rules[${j}]: no rule is named "${id}" (known: ${RULES.map((r) => r.id).join(', ')})`);
+  });
   return out;
 }
 
@@ -57,13 +61,24 @@ export interface PolicyCheck {
   /** What parsed, even when other documents did not (for checks that can still run, e.g. overlaps). */
   pools: GpuPool[];
   policies: NamespacePolicy[];
+  accelerators?: AcceleratorConfig;
+}
+
+interface AcceleratorConfigDoc {
+  metadata: { name: string };
+  spec: { resources?: string[]; ignore?: string[]; guessByName?: boolean };
+}
+
+function toAcceleratorConfig(doc: AcceleratorConfigDoc): AcceleratorConfig {
+  const s = doc.spec;
+  return { name: doc.metadata.name, resources: s.resources ?? [], ignore: s.ignore ?? [], guessByName: s.guessByName ?? true };
 }
 
 /** Validates and normalises policy documents; throws PolicyError listing every problem. */
 export function parsePolicies(files: PolicyFile[]): PolicySet {
-  const { problems, pools, policies } = checkPolicies(files);
+  const { problems, pools, policies, accelerators } = checkPolicies(files);
   if (problems.length > 0) throw new PolicyError(problems);
-  return { pools, poolsByName: new Map(pools.map((p) => [p.name, p])), policies, files: files.map((f) => f.path) };
+  return { ...(accelerators ? { accelerators } : {}), pools, poolsByName: new Map(pools.map((p) => [p.name, p])), policies, files: files.map((f) => f.path) };
 }
 
 /** Like parsePolicies, but returns the problems with whatever did parse instead of throwing. */
@@ -71,6 +86,7 @@ export function checkPolicies(files: PolicyFile[]): PolicyCheck {
   const problems: string[] = [];
   const pools: GpuPool[] = [];
   const policies: NamespacePolicy[] = [];
+  const configs: AcceleratorConfig[] = [];
   for (const file of files) {
     const parsed = parseDocuments(file);
     problems.push(...parsed.problems);
@@ -80,16 +96,18 @@ export function checkPolicies(files: PolicyFile[]): PolicyCheck {
       if (typeof doc !== 'object' || Array.isArray(doc)) return void problems.push(`${where}: not a mapping`);
       if (d.apiVersion !== API_VERSION) return void problems.push(`${where}: apiVersion must be ${API_VERSION}, got ${JSON.stringify(d.apiVersion)}`);
       const validate = validators[String(d.kind)];
-      if (!validate) return void problems.push(`${where}: kind must be GpuPool or NamespacePolicy, got ${JSON.stringify(d.kind)}`);
+      if (!validate) return void problems.push(`${where}: kind must be GpuPool or NamespacePolicy (or AcceleratorConfig), got ${JSON.stringify(d.kind)}`);
       const label = `${where} (${String(d.kind)} ${JSON.stringify(d.metadata?.name ?? '?')})`;
       if (!validate(doc)) {
         for (const e of validate.errors ?? []) problems.push(`${label}: ${formatAjvError(e)}`);
         return;
       }
       if (d.kind === 'GpuPool') pools.push(toPool(doc as GpuPoolDoc));
+      else if (d.kind === 'AcceleratorConfig') configs.push(toAcceleratorConfig(doc as AcceleratorConfigDoc));
       else policies.push(toPolicy(doc as NamespacePolicyDoc, basename(file.path)));
     });
   }
   problems.push(...crossCheck(pools, policies), ...policies.flatMap(unknownExemptionIds));
-  return { problems, pools, policies };
+  if (configs.length > 1) problems.push(`more than one AcceleratorConfig (${configs.map((c) => `"${c.name}"`).join(', ')}): there is one accelerator configuration for the cluster`);
+  return { problems, pools, policies, ...(configs[0] ? { accelerators: configs[0] } : {}) };
 }

@@ -124,6 +124,15 @@ const namespacePolicySpec = {
         priorityClass: boolSwitch,
       },
     },
+    clusterScope: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Only on the default policy: how cluster-scoped Pod templates (ClusterTrainingRuntime, ClusterServingRuntime, ...) are judged. They belong to no namespace; their Pods are judged in their own namespace when created.',
+      properties: {
+        mode: { enum: ['enforce', 'warn', 'audit'] },
+        rules: { type: 'array', items: ruleId, description: 'Rules that judge them (default: accelerator-limits, accelerator-quantity, node-selection, pool-selection).' },
+      },
+    },
     exemptions: {
       type: 'array',
       items: {
@@ -156,18 +165,35 @@ function documentOf(kind: string, spec: object): object {
   };
 }
 
+/** The cluster-wide answer to "what counts as an accelerator", the same for serve and audit. */
+const acceleratorConfigSpec = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    description: { type: 'string' },
+    resources: { type: 'array', items: resourceName, description: 'Extended resources that allocate accelerators, added to the built-in vendor list.' },
+    ignore: { type: 'array', items: resourceName, description: 'Resources that never count (a share\'s memory or cores, monitoring), beside the built-in ones.' },
+    guessByName: { type: 'boolean', description: 'Count unknown resources whose name says gpu, npu, tpu, mlu, dcu, xpu, gcu or accelerator, as assumed accelerators (default true).' },
+  },
+};
+
 export const gpuPoolSchema = documentOf('GpuPool', gpuPoolSpec);
 export const namespacePolicySchema = documentOf('NamespacePolicy', namespacePolicySpec);
+export const acceleratorConfigSchema = documentOf('AcceleratorConfig', acceleratorConfigSpec);
 
 /** The editor-facing schema: either kind, chosen by `kind`. */
 export const policyFileSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://gpu-admission.io/schemas/v1alpha1/policy.json',
-  title: 'gpu-admission policy document (GpuPool or NamespacePolicy)',
+  title: 'gpu-admission policy document (GpuPool, NamespacePolicy or AcceleratorConfig)',
   type: 'object',
   required: ['apiVersion', 'kind'],
-  properties: { kind: { enum: ['GpuPool', 'NamespacePolicy'] } },
+  properties: { kind: { enum: ['GpuPool', 'NamespacePolicy', 'AcceleratorConfig'] } },
   if: { properties: { kind: { const: 'GpuPool' } } },
   then: gpuPoolSchema,
-  else: namespacePolicySchema,
+  else: {
+    if: { properties: { kind: { const: 'AcceleratorConfig' } } },
+    then: acceleratorConfigSchema,
+    else: namespacePolicySchema,
+  },
 };

@@ -78,10 +78,30 @@ export interface NamespacePolicy {
   requirements: { memoryLimit: boolean; cpuRequest: boolean; readinessProbe: boolean };
   mutations: MutationSwitches;
   exemptions: Exemption[];
+  /** Only on the default policy: how cluster-scoped templates are judged (policy/cluster-scope.ts). */
+  clusterScope?: ClusterScopeSetting;
+}
+
+export interface ClusterScopeSetting {
+  mode?: EnforcementMode;
+  rules?: string[];
+}
+
+/** The one optional AcceleratorConfig document: what counts as an accelerator, cluster-wide. */
+export interface AcceleratorConfig {
+  name: string;
+  /** Added to the built-in vendor list (workload/vendors.ts); globs allowed. */
+  resources: string[];
+  /** Never accelerators, beside the built-in share/monitoring resources. */
+  ignore: string[];
+  /** Count unknown resources whose name says gpu / npu / tpu / ... as assumed accelerators. */
+  guessByName: boolean;
 }
 
 /** Everything loaded from a policy directory. */
 export interface PolicySet {
+  /** Absent when no AcceleratorConfig document exists: built-in list, heuristic on. */
+  accelerators?: AcceleratorConfig;
   pools: GpuPool[];
   poolsByName: Map<string, GpuPool>;
   policies: NamespacePolicy[];

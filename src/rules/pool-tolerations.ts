@@ -6,7 +6,8 @@ const ID = 'pool-tolerations';
 
 function check(a: PodAnalysis): RuleResult {
   if (!a.acc.isAcceleratorPod) return skip('the Pod requests no accelerator');
-  if (a.gated) return skip('scheduling gates: a queue controller will still add tolerations');
+  if (a.gated) return skip('scheduling gates: judged in full at the UPDATE that removes the last gate');
+  if (a.selection.nodeName) return skip('spec.nodeName skips the scheduler: NoSchedule taints do not apply');
   if (a.target.partial) return skip('tolerations live elsewhere (partial template)');
   if (!a.policy.accelerators.allowed) return skip('the namespace allows no accelerators (accelerator-allowed reports it)');
   const pools = a.candidates.usable;
@@ -18,7 +19,14 @@ function check(a: PodAnalysis): RuleResult {
   const add = nearest.taints.map((t) => JSON.stringify(tolerationFor(t))).join(', ');
   return fail([finding(ID, at(a, 'tolerations'),
     `the Pod does not tolerate the taints of any pool it may land on: ${listed}; it would stay Pending`,
-    `add tolerations ${add}, or turn on mutations.tolerations in the namespace policy`)]);
+    `add tolerations ${add}${switchHint(a)}`)]);
+}
+
+/** Never suggest a switch that is already on: say why it did not help instead. */
+function switchHint(a: PodAnalysis): string {
+  if (!a.policy.mutations.tolerations) return ', or turn on mutations.tolerations in the namespace policy';
+  if (a.target.isTemplate && !a.policy.mutations.templates) return '';
+  return ' (mutations.tolerations adds them only when an ungated Pod is created and one pool can be picked: select one pool, or set accelerators.defaultPool)';
 }
 
 export const poolTolerations: Rule = {

@@ -1,6 +1,7 @@
 import type { Finding, PodAnalysis, Rule, RuleResult } from '../engine/types.js';
 import { probeBudget } from '../workload/probes.js';
 import { formatSeconds } from '../util/duration.js';
+import { filledBy } from '../workload/fills.js';
 import { at, fail, skip } from './util.js';
 
 const ID = 'startup-budget';
@@ -15,7 +16,21 @@ function check(a: PodAnalysis): RuleResult {
     const c = ref.container;
     // A startupProbe restarts the container when it runs out, like a liveness probe does.
     const probe = c.startupProbe ?? c.livenessProbe;
-    if (!probe) continue;
+    if (!probe) {
+      // The operator may inject a liveness probe of its own into the Pods it creates: its budget counts.
+      const filled = filledBy(a.target, ref, 'livenessProbe');
+      const budget = filled?.fill.budgetSeconds;
+      if (filled && budget !== undefined && budget < min) {
+        out.push({
+          ruleId: ID,
+          path: at(a, `${ref.path}.startupProbe`),
+          message: `container "${c.name ?? ref.path}" has no probe, but ${filled.operator} gives its Pods ${filled.fill.what}: ${formatSeconds(budget)} to start; policy wants ${formatSeconds(min)}`,
+          fix: `add a startupProbe with failureThreshold × periodSeconds >= ${min} (source: ${filled.fill.source})`,
+          advisory: true,
+        });
+      }
+      continue;
+    }
     const budget = probeBudget(probe);
     if (budget >= min) continue;
     const which = c.startupProbe ? 'startupProbe' : 'livenessProbe';

@@ -1,6 +1,8 @@
 import type { GpuPool, NamespacePolicy } from '../policy/types.js';
+import type { V1Toleration } from '@kubernetes/client-node';
 import { globMatch } from '../util/glob.js';
-import { findConflict, type Requirement, selectionMayMatch } from './selectors.js';
+import { untolerated } from './tolerations.js';
+import { describeRequirement, findConflict, type LiveNode, matches, type Requirement, selectionMatchesNode } from './selectors.js';
 
 /** Node label keys that only accelerator nodes carry (GFD, GKE, Karpenter, AKS). */
 export const ACCELERATOR_LABEL_KEYS: ReadonlySet<string> = new Set([
@@ -37,21 +39,114 @@ export interface PoolCandidates {
   offering: GpuPool[];
   /** ... that the namespace may use. */
   usable: GpuPool[];
+  /**
+   * How `selected` was decided. `catalogue`: every requirement is on a label key some pool
+   * defines, and pool identity is closed-world for those keys. `nodes`: live nodes decided the
+   * requirements on other keys (or spec.nodeName). `open`: requirements on keys no pool defines
+   * (instance type, zone, hostname, custom labels, node names) or spec.nodeName could not be
+   * decided (offline, or no live pool node matches): `selected` is only an upper bound.
+   */
+  basis: 'catalogue' | 'nodes' | 'open';
+  /** The requirements on keys no pool defines (and matchFields), of the satisfiable alternatives. */
+  open: Requirement[];
+  /** The node spec.nodeName binds the Pod to, when the cluster view knows it. */
+  node?: LiveNode;
+}
+
+/** The label keys the catalogue's pools define: pool identity is closed-world for them. */
+export function catalogueKeys(pools: GpuPool[]): Set<string> {
+  return new Set(pools.flatMap((p) => Object.keys(p.nodeLabels)));
+}
+
+/**
+ * Whether a pool may meet the requirements: on the catalogue's own keys a pool's nodeLabels are
+ * complete (a pool that does not carry the key does not match `In`/`Exists`/`Gt`/`Lt`), other
+ * keys are unknown and may match.
+ */
+export function poolMayMatch(alts: Requirement[][], pool: GpuPool, keys: Set<string>): boolean {
+  return alts.some((reqs) => reqs.every((r) => (r.field || !keys.has(r.key) ? true : matches(r, pool.nodeLabels))));
+}
+
+/** A node belongs to a pool when it carries every label of the pool. */
+export function nodeInPool(node: LiveNode, pool: GpuPool): boolean {
+  const labels = Object.entries(pool.nodeLabels);
+  return labels.length > 0 && labels.every(([k, v]) => node.labels[k] === v);
+}
+
+export function poolsOfNode(node: LiveNode, pools: GpuPool[]): GpuPool[] {
+  return pools.filter((p) => nodeInPool(node, p));
+}
+
+export interface PlacementInput {
+  alts: Requirement[][];
+  nodeName?: string;
+  /** Live nodes (with their complete labels), when a synced cluster view has them. */
+  nodes?: Iterable<LiveNode>;
 }
 
 export function candidatePools(
-  alts: Requirement[][],
+  input: PlacementInput | Requirement[][],
   resources: string[],
   pools: GpuPool[],
   policy: NamespacePolicy,
 ): PoolCandidates {
+  const { alts, nodeName, nodes } = Array.isArray(input) ? { alts: input, nodeName: undefined, nodes: undefined } : input;
   // An alternative that contradicts itself schedules nowhere (node-selection reports it): it must
   // not make every pool look reachable.
   const live = alts.filter((reqs) => findConflict(reqs) === undefined);
-  const selected = pools.filter((p) => selectionMayMatch(live, p.nodeLabels));
-  const offering = selected.filter((p) => resources.every((r) => poolOffers(p, r)));
-  const usable = offering.filter((p) => poolAllowed(policy, p));
-  return { selected, offering, usable };
+  const keys = catalogueKeys(pools);
+  const open = live.flat().filter((r) => r.field || !keys.has(r.key));
+  const staticSelected = pools.filter((p) => poolMayMatch(live, p, keys));
+  const finish = (selected: GpuPool[], basis: PoolCandidates['basis'], node?: LiveNode): PoolCandidates => {
+    const offering = selected.filter((p) => resources.every((r) => poolOffers(p, r)));
+    const usable = offering.filter((p) => poolAllowed(policy, p));
+    return { selected, offering, usable, basis, open, ...(node ? { node } : {}) };
+  };
+  const known = nodes ? [...nodes] : undefined;
+  if (nodeName !== undefined) {
+    // spec.nodeName skips the scheduler: the Pod is on that node, whatever selectors say.
+    const node = known?.find((n) => n.name === nodeName);
+    return node ? finish(poolsOfNode(node, pools), 'nodes', node) : finish(staticSelected, 'open');
+  }
+  if (open.length === 0) return finish(staticSelected, 'catalogue');
+  if (known) {
+    const matching = known.filter((n) => selectionMatchesNode(live, n));
+    const fromNodes = pools.filter((p) => matching.some((n) => nodeInPool(n, p)));
+    // No live pool node matches: an autoscaler may still add one, so it cannot be told.
+    if (fromNodes.length > 0) return finish(fromNodes, 'nodes');
+  }
+  return finish(staticSelected, 'open');
+}
+
+/**
+ * Pools the Pod may reach although its namespace may not use them: the selection may match them,
+ * they offer its resource, and the Pod tolerates every taint that would keep it off them.
+ */
+export function forbiddenReach(c: PoolCandidates, policy: NamespacePolicy, tolerations: V1Toleration[] | undefined): GpuPool[] {
+  return c.offering.filter((p) => !poolAllowed(policy, p) && untolerated(tolerations, p.taints).length === 0);
+}
+
+/**
+ * Where the selection lets the Pod reach a pool: the requirement on a catalogue key of the first
+ * alternative that may match it, else that alternative's affinity term, else the nodeSelector.
+ */
+export function reachPath(alts: Requirement[][], pool: GpuPool, pools: GpuPool[], base: string): string {
+  const keys = catalogueKeys(pools);
+  const live = alts.filter((reqs) => findConflict(reqs) === undefined);
+  const alt = live.find((reqs) => poolMayMatch([reqs], pool, keys));
+  const onKey = alt?.find((r) => !r.field && keys.has(r.key) && r.path.includes('nodeSelectorTerms'))
+    ?? alt?.find((r) => !r.field && keys.has(r.key));
+  if (onKey) return onKey.path;
+  const term = alt?.map((r) => /^(.*\.nodeSelectorTerms\[\d+\])/.exec(r.path)?.[1]).find((t) => t !== undefined);
+  return term ?? alt?.[0]?.path ?? `${base}.nodeSelector`;
+}
+
+/** The catalogue-key requirements of the selection, as the user wrote them (for messages). */
+export function describeCatalogueSelection(alts: Requirement[][], pools: GpuPool[]): string[] {
+  const keys = catalogueKeys(pools);
+  const seen = new Set<string>();
+  for (const r of alts.flat()) if (!r.field && keys.has(r.key)) seen.add(describeRequirement(r));
+  return [...seen];
 }
 
 /** A requirement every node meeting it is an accelerator node, as far as we know. */

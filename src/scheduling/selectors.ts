@@ -8,6 +8,8 @@ export interface Requirement {
   operator: Operator;
   values: string[];
   path: string;
+  /** A `matchFields` requirement (only `metadata.name` exists): it names nodes, not labels. */
+  field?: true;
 }
 
 export interface Selection {
@@ -16,6 +18,8 @@ export interface Selection {
   terms?: Requirement[][];
   /** Whether the Pod constrains node labels at all. */
   constrained: boolean;
+  /** `spec.nodeName`: the Pod skips the scheduler and is bound to that node. */
+  nodeName?: { name: string; path: string };
 }
 
 const AFFINITY = 'affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms';
@@ -46,12 +50,20 @@ export function selectionOf(spec: V1PodSpec, base = 'spec'): Selection {
   if (Array.isArray(rawTerms) && rawTerms.length > 0) {
     terms = rawTerms.map((term, t) => {
       const exprs = Array.isArray(term?.matchExpressions) ? term.matchExpressions : [];
-      return exprs
+      const fields = Array.isArray(term?.matchFields) ? term.matchFields : [];
+      const labels = exprs
         .map((e, i) => toRequirement(e, `${base}.${AFFINITY}[${t}].matchExpressions[${i}]`))
         .filter((r): r is Requirement => r !== undefined);
+      // matchFields supports only metadata.name (the node's name), with In / NotIn.
+      const named = fields
+        .map((f, i) => toRequirement(f, `${base}.${AFFINITY}[${t}].matchFields[${i}]`))
+        .filter((r): r is Requirement => r !== undefined && r.key === 'metadata.name')
+        .map((r): Requirement => ({ ...r, field: true }));
+      return [...labels, ...named];
     });
   }
-  return { nodeSelector, terms, constrained: nodeSelector.length > 0 || terms !== undefined };
+  const nodeName = typeof spec.nodeName === 'string' && spec.nodeName !== '' ? { name: spec.nodeName, path: `${base}.nodeName` } : undefined;
+  return { nodeSelector, terms, constrained: nodeSelector.length > 0 || terms !== undefined, nodeName };
 }
 
 /** A term with neither expressions nor fields matches no node (Kubernetes semantics). */
@@ -109,6 +121,7 @@ function satisfiableKey(list: Requirement[]): boolean {
  * unknown and count as a possible match: a pool description is partial.
  */
 export function mayMatch(r: Requirement, labels: Record<string, string>): boolean {
+  if (r.field) return true; // a node name: unknown for a pool description
   if (!Object.hasOwn(labels, r.key)) return true;
   const value = labels[r.key] as string;
   switch (r.operator) {
@@ -132,6 +145,7 @@ export function mayMatch(r: Requirement, labels: Record<string, string>): boolea
 
 /** Exact Kubernetes semantics against a real node's complete labels (a missing key is absent). */
 export function matches(r: Requirement, labels: Record<string, string>): boolean {
+  if (r.field) return false; // a node name is not a label: see nodeMatches
   const has = Object.hasOwn(labels, r.key);
   if (r.operator === 'DoesNotExist') return !has;
   if (r.operator === 'NotIn') return !has || !r.values.includes(labels[r.key] as string);
@@ -140,6 +154,24 @@ export function matches(r: Requirement, labels: Record<string, string>): boolean
 
 export function selectionMatches(alts: Requirement[][], labels: Record<string, string>): boolean {
   return alts.some((reqs) => reqs.every((r) => matches(r, labels)));
+}
+
+/** A live node: its name (for matchFields) and its complete labels. */
+export interface LiveNode {
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** Exact Kubernetes semantics of one requirement against a live node, matchFields included. */
+export function nodeMatches(r: Requirement, node: LiveNode): boolean {
+  if (!r.field) return matches(r, node.labels);
+  if (r.operator === 'In') return r.values.includes(node.name);
+  if (r.operator === 'NotIn') return !r.values.includes(node.name);
+  return false;
+}
+
+export function selectionMatchesNode(alts: Requirement[][], node: LiveNode): boolean {
+  return alts.some((reqs) => reqs.every((r) => nodeMatches(r, node)));
 }
 
 /** Requirement sets (nodeSelector AND one term) the Pod may be scheduled by. */

@@ -164,7 +164,7 @@ function watchMissingClasses(store: PolicyStore, cluster: ClusterLink, logger: L
   return timer;
 }
 
-const WATCHED = ['namespaces', 'nodes', 'priorityclasses', 'resourceclaimtemplates'] as const;
+const WATCHED = ['namespaces', 'nodes', 'priorityclasses', 'resourceclaimtemplates', 'resourceclaims', 'deviceclasses'] as const;
 
 /** ECDHE key exchange with AEAD ciphers for TLS 1.2; TLS 1.3 suites are always on. */
 export const MODERN_CIPHERS = [

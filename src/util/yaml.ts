@@ -25,6 +25,43 @@ export class YamlError extends Error {
 }
 
 const SEPARATOR = /^---(\s|$)/;
+/** Where the content of a line starts, after its indentation and any `- ` sequence indicators. */
+const CONTENT_COLUMN = /^(?: *- +| *-$)*( *)/;
+const MAX_REINDENTS = 10_000;
+
+/**
+ * kubectl reads YAML with go-yaml (sigs.k8s.io/yaml over gopkg.in/yaml.v2, a port of libyaml),
+ * which does not check indentation inside flow collections and multi-line quoted scalars; js-yaml
+ * refuses their continuation lines with "deficient indentation" when they are not indented deeper
+ * than the key, as in
+ *
+ *     - args: ["--model", "m",
+ *       "--port", "8000"]
+ *
+ * Leading white space of such a line is not content (flow and quoted scalars fold it away), so
+ * the line is indented one column deeper than the line before's content and the document read
+ * again. Anything else js-yaml refuses, libyaml refuses too (tabs as indentation, a block scalar
+ * less indented than its first line).
+ */
+function loadLikeKubectl(original: string[]): unknown {
+  const lines = [...original];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return load(lines.join('\n'), { schema: CORE_SCHEMA });
+    } catch (err) {
+      const e = err as { reason?: string; mark?: { line?: number } };
+      const at = e.mark?.line;
+      if (e.reason !== 'deficient indentation' || at === undefined || at < 1 || attempt >= MAX_REINDENTS) throw err;
+      let before = at - 1;
+      while (before > 0 && !CONTENT.test(lines[before] as string)) before--;
+      const column = (CONTENT_COLUMN.exec(lines[before] as string)?.[0] ?? '').length;
+      const line = lines[at] as string;
+      const indent = line.length - line.trimStart().length;
+      if (indent > column) throw err;
+      lines[at] = ' '.repeat(column + 1) + line.trimStart();
+    }
+  }
+}
 const CONTENT = /^\s*[^#\s]/;
 
 /**
@@ -43,7 +80,7 @@ export function parseYamlDocuments(text: string): YamlDocument[] {
     if (!chunk.lines.some((l) => CONTENT.test(l) && l.trim() !== '...')) continue;
     let value: unknown;
     try {
-      value = load(chunk.lines.join('\n'), { schema: CORE_SCHEMA });
+      value = loadLikeKubectl(chunk.lines);
     } catch (err) {
       const mark = (err as { mark?: { line?: number } }).mark;
       const line = mark?.line !== undefined ? chunk.start + mark.line + 1 : undefined;

@@ -3,37 +3,53 @@ import type { ContainerPath } from './target.js';
 import { globMatch } from '../util/glob.js';
 import { isPositiveInteger, parseQuantity } from '../util/quantity.js';
 import { type ClaimOptions, isDraAcceleratorResource, type PodClaim, podClaims } from './claims.js';
+import { FRACTION_ANNOTATIONS, KNOWN_ACCELERATOR_RESOURCES, looksLikeAccelerator, NON_ACCELERATOR_RESOURCES } from './vendors.js';
 
-/** Extended resources that allocate an accelerator, as seen in the wild (DESIGN §4). */
-export const DEFAULT_ACCELERATOR_RESOURCES: readonly string[] = [
-  'nvidia.com/gpu',
-  'nvidia.com/gpu.shared',
-  'nvidia.com/mig-*',
-  'amd.com/gpu',
-  'gpu.intel.com/i915',
-  'gpu.intel.com/xe',
-  'google.com/tpu',
-  'aws.amazon.com/neuron',
-  'aws.amazon.com/neuroncore',
-  'aws.amazon.com/neurondevice',
-  'habana.ai/gaudi',
-];
+/** Extended resources that allocate an accelerator, per vendor with sources (vendors.ts, DESIGN §4). */
+export const DEFAULT_ACCELERATOR_RESOURCES: readonly string[] = KNOWN_ACCELERATOR_RESOURCES;
 
+export interface MatcherOptions {
+  /** Resources that never count (globs allowed), on top of the built-in NON_ACCELERATOR_RESOURCES. */
+  ignore?: readonly string[];
+  /** Count unknown resources whose name says gpu / npu / tpu / ... as assumed accelerators (default true). */
+  guess?: boolean;
+}
+
+/**
+ * Which extended resources allocate accelerators. A name listed exactly always counts; a glob
+ * (`nvidia.com/mig-*`) or the name heuristic counts unless the name is one that only qualifies a
+ * share of a device (`nvidia.com/gpumem`) or is ignored. The heuristic's hits are `assumed`.
+ */
 export class AcceleratorMatcher {
   private readonly exact = new Set<string>();
   private readonly globs: string[] = [];
-  private readonly cache = new Map<string, boolean>();
+  private readonly ignore: string[];
+  private readonly guess: boolean;
+  private readonly cache = new Map<string, 'listed' | 'assumed' | false>();
 
-  constructor(readonly patterns: readonly string[]) {
+  constructor(readonly patterns: readonly string[], opts: MatcherOptions = {}) {
     for (const p of patterns) (p.includes('*') ? this.globs.push(p) : this.exact.add(p));
+    this.ignore = [...NON_ACCELERATOR_RESOURCES, ...(opts.ignore ?? [])];
+    this.guess = opts.guess ?? true;
   }
 
   matches(resource: string): boolean {
-    if (this.exact.has(resource)) return true;
-    if (this.globs.length === 0 || !resource.includes('/')) return false;
+    return this.classify(resource) !== false;
+  }
+
+  /** Counted only because its name says so: not a known accelerator resource. */
+  assumed(resource: string): boolean {
+    return this.classify(resource) === 'assumed';
+  }
+
+  classify(resource: string): 'listed' | 'assumed' | false {
+    if (this.exact.has(resource)) return 'listed';
+    if (!resource.includes('/')) return false;
     let hit = this.cache.get(resource);
     if (hit === undefined) {
-      hit = this.globs.some((g) => globMatch(g, resource));
+      if (this.ignore.some((g) => globMatch(g, resource))) hit = false;
+      else if (this.globs.some((g) => globMatch(g, resource))) hit = 'listed';
+      else hit = this.guess && looksLikeAccelerator(resource) ? 'assumed' : false;
       if (this.cache.size < 4096) this.cache.set(resource, hit);
     }
     return hit;
@@ -74,6 +90,20 @@ export interface AcceleratorAnalysis {
   acceleratorContainers: ContainerRef[];
   /** Dynamic Resource Allocation claims that allocate accelerators. */
   claims: PodClaim[];
+  /** Claims whose device class could not be told (counted or not, by assumeClaimsAreAccelerators). */
+  unclassified: PodClaim[];
+  /** Requested resources counted only because their name says so (vendors.ts heuristic). */
+  assumed: string[];
+  /** GPU shares requested by annotation (KAI-Scheduler `gpu-fraction` / `gpu-memory`). */
+  fractions: FractionRequest[];
+}
+
+export interface FractionRequest {
+  key: string;
+  value: unknown;
+  resource: string;
+  /** `metadata.annotations[gpu-fraction]`, relative to the object. */
+  path: string;
 }
 
 export function containerRefs(spec: V1PodSpec, containerPaths?: ContainerPath[]): ContainerRef[] {
@@ -130,6 +160,17 @@ function claimNames(c: V1Container): string[] {
 export interface AnalyseOptions {
   containerPaths?: ContainerPath[];
   claims?: ClaimOptions;
+  /** Annotations of the Pod or template, and where they are (`metadata`, `spec.template.metadata`). */
+  annotations?: unknown;
+  metadataPath?: string;
+  /** Extended resources a cluster DeviceClass serves through DRA (`spec.extendedResourceName`). */
+  draExtended?: ReadonlySet<string>;
+}
+
+function fractionsOf(annotations: unknown, metadataPath: string): FractionRequest[] {
+  const a = mapOf(annotations);
+  return FRACTION_ANNOTATIONS.filter((f) => Object.hasOwn(a, f.key))
+    .map((f) => ({ key: f.key, value: a[f.key], resource: f.resource, path: `${metadataPath}.annotations[${f.key}]` }));
 }
 
 export function analyseAccelerators(spec: V1PodSpec, matcher: AcceleratorMatcher, opts: AnalyseOptions = {}): AcceleratorAnalysis {
@@ -137,8 +178,9 @@ export function analyseAccelerators(spec: V1PodSpec, matcher: AcceleratorMatcher
   const resources = new Set<string>();
   const acceleratorContainers: ContainerRef[] = [];
   const classes = opts.claims?.deviceClasses ?? [];
-  const isAccelerator = (n: string): boolean => matcher.matches(n) || isDraAcceleratorResource(n, classes);
-  const claims = opts.claims ? podClaims(spec, opts.claims).filter((c) => c.accelerator) : [];
+  const isAccelerator = (n: string): boolean => matcher.matches(n) || isDraAcceleratorResource(n, classes) || opts.draExtended?.has(n) === true;
+  const all = opts.claims ? podClaims(spec, opts.claims) : [];
+  const claims = all.filter((c) => c.accelerator);
   const claimSet = new Set(claims.map((c) => c.name));
   for (const ref of containerRefs(spec, opts.containerPaths)) {
     const res = mapOf(ref.container.resources);
@@ -159,13 +201,21 @@ export function analyseAccelerators(spec: V1PodSpec, matcher: AcceleratorMatcher
     const claimsAccelerator = claimNames(ref.container).some((n) => claimSet.has(n));
     if ((names.size > 0 || claimsAccelerator) && ref.list === 'containers') acceleratorContainers.push(ref);
   }
-  const list = [...resources].sort();
+  const fractions = fractionsOf(opts.annotations, opts.metadataPath ?? 'metadata');
+  // A share requested by annotation is a GPU request of the whole Pod: every app container may use it.
+  if (fractions.length > 0) {
+    for (const ref of containerRefs(spec, opts.containerPaths)) if (ref.list === 'containers' && !acceleratorContainers.includes(ref)) acceleratorContainers.push(ref);
+  }
+  const list = [...new Set([...resources, ...fractions.map((f) => f.resource)])].sort();
   return {
     uses,
     resources: list,
     perPod: effectivePerPod(uses, list),
-    isAcceleratorPod: uses.length > 0 || claims.length > 0,
+    isAcceleratorPod: uses.length > 0 || claims.length > 0 || fractions.length > 0,
     acceleratorContainers,
     claims,
+    unclassified: all.filter((c) => !c.deviceClasses),
+    assumed: [...resources].filter((r) => matcher.assumed(r)).sort(),
+    fractions,
   };
 }

@@ -26,6 +26,40 @@ export function isDraAcceleratorResource(name: string, deviceClasses: readonly s
   return name.startsWith(DRA_EXTENDED_PREFIX) && deviceClasses.includes(name.slice(DRA_EXTENDED_PREFIX.length));
 }
 
+/** A DeviceClass as a cluster view knows it. */
+export interface DeviceClassFacts {
+  name: string;
+  /** Drivers its CEL selectors name (`device.driver == "gpu.nvidia.com"`). */
+  drivers: string[];
+  /** KEP-5004 (alpha 1.34, beta 1.36): plain limits of this name are served by the class through DRA. */
+  extendedResourceName?: string;
+}
+
+export interface DraAccelerators {
+  /** Classes that allocate accelerators: the policy's, and the cluster's that select their drivers. */
+  classes: string[];
+  /** Extended resources that accelerator classes serve (`spec.extendedResourceName`). */
+  extended: Set<string>;
+}
+
+/**
+ * With a cluster view the DeviceClasses decide: a class is an accelerator class when the policy
+ * names it, when its selectors pick a driver the policy names (the DRA drivers' own classes carry
+ * their driver's name), or when it serves an accelerator extended resource.
+ */
+export function draAccelerators(listed: readonly string[], cluster: readonly DeviceClassFacts[] | undefined, isAccelerator: (r: string) => boolean): DraAccelerators {
+  const classes = new Set(listed);
+  const extended = new Set<string>();
+  for (const c of cluster ?? []) {
+    const ext = c.extendedResourceName;
+    if (classes.has(c.name) || c.drivers.some((d) => listed.includes(d)) || (ext !== undefined && isAccelerator(ext))) {
+      classes.add(c.name);
+      if (ext) extended.add(ext);
+    }
+  }
+  return { classes: [...classes], extended };
+}
+
 interface RawClaim {
   name?: unknown;
   resourceClaimName?: unknown;

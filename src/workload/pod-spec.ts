@@ -46,6 +46,20 @@ function expand(root: unknown, pattern: string): Found[] {
   return found;
 }
 
+/** The Pod specs of an embedded object of a kind of the table (one level: no embedded in embedded). */
+function embeddedTargets(object: Json, pointer: string): PodSpecTarget[] {
+  const [inner] = expand(object, pointer);
+  if (!inner || !isObject(inner.value)) return [];
+  const apiVersion = typeof inner.value['apiVersion'] === 'string' ? inner.value['apiVersion'] : '';
+  const gk = { group: apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '', kind: String(inner.value['kind'] ?? '') };
+  const k = workloadKind(gk);
+  if (!k || 'embedded' in k.podSpecs) return [];
+  return findPodSpecs(gk, inner.value).map((t) => {
+    const at = `${inner.pointer}${t.pointer}`;
+    return { ...t, pointer: at, path: pointerToPath(at), isTemplate: true };
+  });
+}
+
 /** The Pod specs an object carries, with their JSON pointers and message paths. */
 export function findPodSpecs(gk: GroupKind, object: unknown): PodSpecTarget[] {
   if (!isObject(object)) return [];
@@ -53,9 +67,12 @@ export function findPodSpecs(gk: GroupKind, object: unknown): PodSpecTarget[] {
   if (!kind) return [];
   const key = kindKey(kind);
   const locator = kind.podSpecs;
-  if ('virtual' in locator) return virtualTargets(key, object);
+  const fills = kind.fills;
+  if ('virtual' in locator) return virtualTargets(key, object).map((t) => (fills ? { ...t, fills } : t));
+  if ('embedded' in locator) return embeddedTargets(object, locator.embedded);
   const targets: PodSpecTarget[] = [];
   for (const pattern of locator.patterns) {
+    const filled = fills && (!fills.patterns || fills.patterns.includes(pattern)) ? fills : undefined;
     for (const f of expand(object, pattern)) {
       if (!isObject(f.value)) continue;
       const holder = locator.podSpec ? { spec: f.value } : f.value;
@@ -67,6 +84,7 @@ export function findPodSpecs(gk: GroupKind, object: unknown): PodSpecTarget[] {
         path: pointerToPath(pointer),
         metadata: isObject(holder['metadata']) ? (holder['metadata'] as V1ObjectMeta) : undefined,
         isTemplate: key !== '/Pod',
+        ...(filled ? { fills: filled } : {}),
       });
     }
   }

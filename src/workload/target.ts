@@ -1,4 +1,5 @@
 import type { V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
+import type { OperatorFills } from './kinds.js';
 
 /** A Pod spec found in an object, with where it lives. */
 export interface PodSpecTarget {
@@ -19,6 +20,8 @@ export interface PodSpecTarget {
   partial?: boolean;
   /** Message paths of `containers[i]` when they differ from `containers[i]` (virtual specs). */
   containerPaths?: ContainerPath[];
+  /** What the kind's operator adds to the Pods it creates from this spec (kinds.ts). */
+  fills?: OperatorFills;
 }
 
 export interface ContainerPath {

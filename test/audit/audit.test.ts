@@ -17,6 +17,7 @@ import { expectGolden } from '../support/golden.js';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const EXPECTED = new URL('./expected/', import.meta.url).pathname;
 const BROKEN = relative(ROOT, new URL('./fixtures/broken.yaml', import.meta.url).pathname);
+const VIEW = relative(ROOT, new URL('./fixtures/webhook-view.yaml', import.meta.url).pathname);
 const CORPUS = relative(ROOT, PUBLIC_DIR).replace(/\/$/, '');
 const NOW = new Date('2026-01-01T00:00:00Z');
 
@@ -48,7 +49,7 @@ async function cli(args: string[], input?: string): Promise<{ code: number; stdo
   });
 }
 
-describe.each([['corpus', [CORPUS]], ['broken', [BROKEN]]])('golden audit output: %s', (name, paths) => {
+describe.each([['corpus', [CORPUS]], ['broken', [BROKEN]], ['webhook-view', [VIEW]]])('golden audit output: %s', (name, paths) => {
   let report: AuditReport;
   beforeAll(async () => {
     report = await reportFor(paths);
@@ -154,3 +155,80 @@ describe('gpu-admission audit (CLI)', () => {
     }
   }, 60_000);
 });
+
+describe('the audit sees what the webhook sees', () => {
+  let report: AuditReport;
+  let by: Record<string, AuditReport['results'][number]>;
+  beforeAll(async () => {
+    report = await reportFor([VIEW]);
+    by = Object.fromEntries(report.results.map((x) => [x.name, x]));
+  });
+
+  it('reports objects of the namespaces the webhook configurations exclude as excluded, not judged', () => {
+    for (const name of ['neuron-device-plugin', 'gpu-admission-debug']) {
+      expect(by[name]).toMatchObject({ verdict: 'excluded', skipped: 'excluded (the webhook never sees this namespace)', violations: [], patch: [], podPatches: [] });
+    }
+    expect(report.summary).toMatchObject({ objects: 5, excluded: 2 });
+  });
+
+  it.each(FORMATS)('shows the excluded objects in %s output', (format) => {
+    const text = render(format as Format, report, { color: false, version: '0.1.0', now: NOW });
+    expect(text).toMatch(format === 'sarif' || format === 'policyreport' ? /namespace-excluded/ : /excluded/);
+    expect(text).toContain('neuron-device-plugin');
+  });
+
+  it('judges every namespace when no namespace is excluded', async () => {
+    const objects = await readInputs([join(ROOT, VIEW)]);
+    const results = audit(engineFor(await loadPolicyDir(POLICIES_DIR)), objects, { namespace: 'research', excludedNamespaces: [] });
+    expect(results.filter((r) => r.verdict === 'excluded')).toEqual([]);
+  });
+
+  it('a node agent in a vendor namespace is exempt (system-node-critical allowed); elsewhere it is never told to drop its class', () => {
+    expect(by['nvdp-nvidia-device-plugin']).toMatchObject({ verdict: 'skipped', policy: 'gpu-system' });
+    const agent = by['gpu-exporter'];
+    expect(agent?.violations.map((f) => f.ruleId)).toEqual(['priority-class']);
+    expect(agent?.violations[0]?.fix).toMatch(/exempt NamespacePolicy/);
+    expect(agent?.violations[0]?.fix).not.toMatch(/remove/);
+  });
+
+  it('reads YAML as kubectl does and fields written as null as left out', () => {
+    const vllm = by['vllm'];
+    expect(vllm?.verdict).toBe('warned');
+    expect([...(vllm?.violations ?? []), ...(vllm?.warnings ?? [])].map((f) => f.ruleId)).not.toContain('pod-spec-shape');
+  });
+
+  it('shows the patch each Pod of a template receives, and a patched Pod receives nothing more', async () => {
+    const vllm = by['vllm'];
+    expect(vllm?.patch).toEqual([]);
+    const [pp] = vllm?.podPatches ?? [];
+    expect(pp?.template).toBe('spec.template');
+    expect(pp?.patch.map((op) => op.path)).toEqual(expect.arrayContaining(['/spec/tolerations', '/spec/nodeSelector']));
+    expect(pp?.diff.join('\n')).toContain('+ spec.tolerations');
+    const engine = engineFor(await loadPolicyDir(POLICIES_DIR));
+    const objects = await readInputs([join(ROOT, VIEW)]);
+    const template = (objects.find((o) => o.object['kind'] === 'Deployment')?.object['spec'] as { template: { metadata: object; spec: object } }).template;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, namespace: 'research' }, spec: JSON.parse(JSON.stringify(template.spec), (_k, v: unknown) => (v === null ? undefined : v)) as object };
+    const once = applyLikeApiServer(pod, pp?.patch ?? []);
+    expect(engine.mutate({ kind: { group: '', kind: 'Pod' }, operation: 'CREATE', namespace: 'research', object: once }).patch).toEqual([]);
+  });
+
+  it('--template-patches judges as if templates were patched, and says so', async () => {
+    const r = await cli([VIEW, '--template-patches', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as AuditReport;
+    expect(out.overrides).toEqual([expect.stringContaining('mutations.templates: true')]);
+    const vllm = out.results.find((x) => x.name === 'vllm');
+    expect(vllm?.patch.map((op) => op.path)).toEqual(expect.arrayContaining(['/spec/template/spec/tolerations']));
+    expect(vllm?.podPatches).toEqual([]);
+    const table = await cli([VIEW, '--template-patches']);
+    expect(table.stdout).toContain('as if: mutations.templates: true');
+    expect((await cli([VIEW, '-o', 'json'])).stdout).not.toContain('overrides');
+  });
+
+  it('--excluded-namespaces replaces the shipped exclusions', async () => {
+    const r = await cli([VIEW, '--excluded-namespaces', 'research', '-o', 'json']);
+    const out = JSON.parse(r.stdout) as AuditReport;
+    expect(out.results.filter((x) => x.verdict === 'excluded').map((x) => x.name).sort()).toEqual(['gpu-exporter', 'vllm']);
+  });
+});
+

@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
 import { PolicyResolver } from '../../src/policy/resolve.js';
 import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from '../../src/workload/accelerators.js';
-import { config, createRequest, gpuContainer, gpuToleration, pod, policy, policySet, pools } from '../support/fixtures.js';
+import { config, cpuContainer, createRequest, gpuContainer, gpuToleration, pod, policy, policySet, pools } from '../support/fixtures.js';
+import { contextOf } from '../../src/audit/run.js';
 
 type Recorded = [EventType, 'namespace' | 'node' | 'priorityClass' | 'claimTemplate', Record<string, unknown>];
 
@@ -204,5 +205,91 @@ describe('reading a namespace the cache has not seen', () => {
     const view = { stop: async () => undefined, readNamespace: async (name: string) => cache.namespace('add', { metadata: { name, labels: { team: 'ml' } } }) };
     await namespaceReader({ cache, view, mode: 'cluster', source: 'test' }, pino({ level: 'silent' }))!('fresh');
     expect(cache.labels('fresh')).toEqual({ team: 'ml' });
+  });
+});
+
+describe('DRA with a cluster view: claims and DeviceClasses decide', () => {
+  const claimPod = (ref: Record<string, string>) => pod({ containers: [{ name: 'c', image: 'x', resources: { claims: [{ name: 'g' }] } }], resourceClaims: [{ name: 'g', ...ref }] });
+  const noGpu = policy({ accelerators: { allowed: false } });
+  const engineWith = (cache: ClusterCache, p = noGpu): Engine => new Engine(new PolicyResolver(policySet([p]), cache), { ...config(), claims: cache, cluster: cache });
+  const cached = (): ClusterCache => {
+    const cache = fed();
+    cache.claim('add', { metadata: { name: 'nic-claim', namespace: 'team' }, spec: { devices: { requests: [{ exactly: { deviceClassName: 'rdma.example.com' } }] } } });
+    cache.claim('add', { metadata: { name: 'gpu-claim', namespace: 'team' }, spec: { devices: { requests: [{ exactly: { deviceClassName: 'gpu.nvidia.com' } }] } } });
+    cache.deviceClass('add', { metadata: { name: 'big-gpu' }, spec: { selectors: [{ cel: { expression: "device.driver == 'gpu.nvidia.com' && device.attributes['gpu.nvidia.com'].productName == 'H100'" } }] } });
+    cache.deviceClass('add', { metadata: { name: 'rdma.example.com' }, spec: { selectors: [{ cel: { expression: 'device.driver == "rdma.example.com"' } }] } });
+    cache.deviceClass('add', { metadata: { name: 'acme-widgets' }, spec: { extendedResourceName: 'acme.io/widget', selectors: [{ cel: { expression: 'device.driver == "gpu.nvidia.com"' } }] } });
+    cache.deviceClass('add', { metadata: { name: 'nic-ext' }, spec: { extendedResourceName: 'example.com/nic', selectors: [{ cel: { expression: 'device.driver == "rdma.example.com"' } }] } });
+    cache.markSynced('resourceclaims');
+    cache.markSynced('deviceclasses');
+    return cache;
+  };
+
+  it('resolves a claim named directly (resourceClaimName) from the cache, as template claims are', () => {
+    const cache = cached();
+    expect(cache.deviceClasses('team', 'ResourceClaim', 'nic-claim')).toEqual(['rdma.example.com']);
+    cache.claim('delete', { metadata: { name: 'nic-claim', namespace: 'team' } });
+    expect(cache.deviceClasses('team', 'ResourceClaim', 'nic-claim')).toBeUndefined();
+  });
+
+  // Regression: a named claim was "device class unknown without a cluster view" in cluster mode,
+  // and denied in a no-GPU namespace whatever it asked for.
+  it('admits a named NIC claim in a namespace that allows no accelerators, and denies a named GPU claim', () => {
+    const e = engineWith(cached());
+    const nic = e.validate(createRequest(claimPod({ resourceClaimName: 'nic-claim' })));
+    expect(nic.denials).toEqual([]);
+    expect(nic.assumptions).toEqual([]);
+    const gpu = e.validate(createRequest(claimPod({ resourceClaimName: 'gpu-claim' })));
+    expect(gpu.denials.map((f) => [f.ruleId, f.path])).toEqual([['accelerator-allowed', 'spec.resourceClaims[0]']]);
+    expect(gpu.denials[0]?.message).toContain('gpu.nvidia.com');
+  });
+
+  it('counts a DeviceClass that selects an accelerator driver as an accelerator class', () => {
+    const cache = cached();
+    cache.claimTemplate('add', { metadata: { name: 'h100', namespace: 'team' }, spec: { spec: { devices: { requests: [{ exactly: { deviceClassName: 'big-gpu' } }] } } } });
+    const v = engineWith(cache).validate(createRequest(claimPod({ resourceClaimTemplateName: 'h100' })));
+    expect(v.denials.map((f) => f.ruleId)).toEqual(['accelerator-allowed']);
+  });
+
+  it.each<[string, string, string[]]>([
+    ['a plain limit served by an accelerator DeviceClass (extendedResourceName, KEP-5004)', 'acme.io/widget', ['accelerator-allowed']],
+    ['the class-named DRA extended resource of an admin GPU class', 'deviceclass.resource.kubernetes.io/big-gpu', ['accelerator-allowed']],
+    ['a plain limit served by a NIC DeviceClass', 'example.com/nic', []],
+    ['a plain nvidia.com/gpu limit', 'nvidia.com/gpu', ['accelerator-allowed']],
+  ])('judges %s', (_n, resource, rules) => {
+    const spec = { containers: [cpuContainer({ resources: { limits: { [resource]: '1' } } })] };
+    expect(engineWith(cached()).validate(createRequest(pod(spec))).denials.map((f) => f.ruleId)).toEqual(rules);
+  });
+
+  it('without DeviceClasses synced an unknown extended resource stays unknown', () => {
+    const spec = { containers: [cpuContainer({ resources: { limits: { 'acme.io/widget': '1' } } })] };
+    expect(engineWith(fed()).validate(createRequest(pod(spec))).denials).toEqual([]);
+  });
+
+  it('a claim the cache does not have is counted by policy, and the verdict says so', () => {
+    const v = engineWith(cached()).validate(createRequest(claimPod({ resourceClaimName: 'made-a-moment-ago' })));
+    expect(v.denials.map((f) => f.ruleId)).toEqual(['accelerator-allowed']);
+    expect(v.assumptions.join()).toContain('ResourceClaim made-a-moment-ago counted as an accelerator');
+    const off = engineWith(cached(), policy({ accelerators: { allowed: false, assumeClaimsAreAccelerators: false } }))
+      .validate(createRequest(claimPod({ resourceClaimName: 'made-a-moment-ago' })));
+    expect(off.denials).toEqual([]);
+    expect(off.warnings.map((f) => f.message).join()).toContain('cannot be classified');
+    expect(off.assumptions.join()).toContain('not counted as an accelerator');
+  });
+});
+
+describe('DRA offline: the audit input is the cluster view', () => {
+  const src = (object: Record<string, unknown>, index: number) => ({ file: 'in.yaml', line: 1, index, object });
+
+  it('takes ResourceClaims and DeviceClasses from the manifests, as a cluster would', () => {
+    const cache = contextOf([
+      src({ apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'team-gpu' }, spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.nvidia.com"' } }] } }, 1),
+      src({ apiVersion: 'resource.k8s.io/v1', kind: 'ResourceClaim', metadata: { name: 'mine', namespace: 'team' }, spec: { devices: { requests: [{ name: 'g', exactly: { deviceClassName: 'team-gpu' } }] } } }, 2),
+    ]);
+    expect(cache.deviceClasses('team', 'ResourceClaim', 'mine')).toEqual(['team-gpu']);
+    const e = new Engine(new PolicyResolver(policySet([policy({ accelerators: { allowed: false } })]), cache), { ...config(), claims: cache, cluster: cache });
+    const v = e.validate(createRequest(pod({ containers: [{ name: 'c', image: 'x', resources: { claims: [{ name: 'g' }] } }], resourceClaims: [{ name: 'g', resourceClaimName: 'mine' }] })));
+    expect(v.denials.map((f) => f.message).join()).toContain('team-gpu');
+    expect(v.assumptions).toEqual([]);
   });
 });

@@ -24,6 +24,7 @@ import {
   SchedulingV1Api,
   type V1MutatingWebhookConfiguration,
   type V1Namespace,
+  type V1Node,
   type V1Pod,
   type V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
@@ -465,6 +466,8 @@ export interface StartOptions {
   captureDir?: string;
   /** Also run kube-controller-manager (the deployment and replicaset controllers). */
   controllers?: boolean;
+  /** Also run kube-scheduler, so that admitted Pods are really bound (see createPoolNodes for Nodes). */
+  scheduler?: boolean;
 }
 
 export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
@@ -644,6 +647,19 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       say('kube-controller-manager started (deployment, replicaset)');
     }
 
+    if (opts.scheduler) {
+      const schedBin = join(ASSETS, 'kube-scheduler');
+      if (!existsSync(schedBin)) throw new Error(`KUBEBUILDER_ASSETS=${ASSETS} has no kube-scheduler binary`);
+      const [schedPort] = await distinctFreePorts(1) as [number];
+      // --port=0: v1.20 otherwise also serves plain HTTP on 0.0.0.0.
+      const sched = startProcess(dir, 'kube-scheduler', schedBin, [
+        `--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--port=0', `--secure-port=${schedPort}`,
+        '--v=1',
+      ]);
+      procs.push(sched);
+      say('kube-scheduler started');
+    }
+
     // Register both configurations by URL.
     const shipped = shippedConfigurations();
     const source = shipped?.source ?? 'inline (no manifests/base)';
@@ -707,4 +723,65 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     (err as Error).message += `\n${tails}`;
     throw err;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fake Nodes (no kubelet)
+
+/** The label every fake Node carries with the name of the GpuPool it stands for (`cpu`: no pool). */
+export const POOL_LABEL = 'e2e.gpu-admission.io/pool';
+
+export interface FakeNode {
+  name: string;
+  pool: string;
+}
+
+interface PoolDoc {
+  kind?: string;
+  metadata?: { name?: string };
+  spec?: { nodeLabels?: Record<string, string>; taints?: Array<{ key: string; value?: string; effect: string }>; resources?: string[]; maxPerPod?: number };
+}
+
+/**
+ * One Node per GpuPool of the policy files (its nodeLabels, its taints, its resources allocatable,
+ * instance type `e2e-<pool>`), and one untainted CPU Node. Ready through the status subresource; the not-ready taint the API
+ * server adds at creation is removed, and with no node controller nothing adds it back.
+ */
+export async function createPoolNodes(core: CoreV1Api, policiesDir = join(ROOT, 'policies')): Promise<FakeNode[]> {
+  const pools: PoolDoc[] = [];
+  for (const f of readdirSync(policiesDir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+    for (const d of parseYamlDocuments(readFileSync(join(policiesDir, f), 'utf8'))) {
+      const v = d.value as PoolDoc | null;
+      if (v?.kind === 'GpuPool' && v.metadata?.name) pools.push(v);
+    }
+  }
+  const wanted = [
+    ...pools.map((p) => ({ pool: p.metadata!.name!, labels: p.spec?.nodeLabels ?? {}, taints: p.spec?.taints ?? [], resources: Object.fromEntries((p.spec?.resources ?? []).map((r) => [r, String(p.spec?.maxPerPod ?? 8)])) })),
+    { pool: 'cpu', labels: {}, taints: [], resources: {} },
+  ];
+  const out: FakeNode[] = [];
+  for (const w of wanted) {
+    const name = `e2e-${w.pool}-0`;
+    await core.createNode({
+      body: {
+        metadata: { name, labels: { ...w.labels, 'kubernetes.io/hostname': name, 'node.kubernetes.io/instance-type': `e2e-${w.pool}`, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', [POOL_LABEL]: w.pool } },
+        spec: { taints: w.taints.map((t) => ({ ...t })) },
+      },
+    });
+    const node: V1Node = await core.readNode({ name });
+    const now = new Date();
+    const allocatable = { cpu: '96', memory: '1000Gi', pods: '110', 'ephemeral-storage': '500Gi', ...w.resources };
+    node.status = {
+      capacity: allocatable,
+      allocatable,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node of the e2e suite', lastHeartbeatTime: now, lastTransitionTime: now }],
+    };
+    await core.replaceNodeStatus({ name, body: node });
+    const ready = await core.readNode({ name });
+    const taints = (ready.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/not-ready');
+    ready.spec = { ...ready.spec, taints };
+    await core.replaceNode({ name, body: ready });
+    out.push({ name, pool: w.pool });
+  }
+  return out;
 }

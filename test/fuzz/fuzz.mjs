@@ -89,7 +89,7 @@ for (const p of report.properties) {
 }
 console.log('');
 console.log(`reviews judged by the engine ${s.engineChecked}: patched ${s.patched} (all checked to apply and to be idempotent), denied ${s.denied}, skipped ${s.skipped}`);
-console.log(`validate(mutate(x)) checked: no pool-tolerations ${s.poolTolerationsChecked}, no new denial ${s.noNewDenialChecked}`);
+console.log(`validate(mutate(x)) checked: no pool-tolerations ${s.poolTolerationsChecked}, no new denial ${s.noNewDenialChecked}, still lands on an allowed pool ${s.landingChecked}`);
 console.log(`through the HTTP app: ${s.http} valid reviews x 2 endpoints; ${s.malformed} corrupted reviews x 2 endpoints (${s.malformed400} answered 400, ${s.malformed200} answered 200)`);
 for (const [id, n] of Object.entries(s.known)) console.log(`KNOWN ISSUE ${id}: hit ${n} times (not failing the run; --strict fails on it; see test/fuzz/properties.ts KNOWN_ISSUES)`);
 console.log(`denials by rule: ${Object.entries(s.denialsByRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ')}`);

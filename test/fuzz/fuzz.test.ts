@@ -32,6 +32,7 @@ it(`generated reviews keep every invariant (seed ${SEED})`, async () => {
   expect(s.patched).toBeGreaterThan(1000);
   expect(s.idempotencyChecked).toBe(s.patched);
   expect(s.poolTolerationsChecked).toBeGreaterThan(1000);
+  expect(s.landingChecked).toBeGreaterThan(10);
   expect(s.denied).toBeGreaterThan(1000);
   expect(s.malformed400).toBeGreaterThan(100);
   expect(s.malformed200).toBeGreaterThan(100);

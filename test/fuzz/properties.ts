@@ -15,7 +15,9 @@
  *              API server's JSON Patch semantics to the original object;
  *              mutation is idempotent (the patched object yields an empty patch); validate(mutate(x))
  *              has no pool-tolerations finding when the policy's tolerations mutation is on and a
- *              pool could be picked; validate(mutate(x)) denies nothing validate(x) did not.
+ *              pool could be picked; validate(mutate(x)) denies nothing validate(x) did not; a mutated
+ *              Pod (selection or tolerations changed) that validation allows still matches at least
+ *              one allowed pool offering its resource.
  *   http       both endpoints answer 200 with apiVersion, kind and uid echoed; /validate carries no
  *              patch; /mutate's patch is the engine's and applies; allowed matches the engine.
  *   malformed  a review with random subtrees replaced, removed or retyped is answered 200 (uid
@@ -34,6 +36,7 @@ import { loadPolicyDir } from '../../src/server/policy-files.js';
 import { engineFor } from '../../src/engine/build.js';
 import type { GpuPool, PolicySet } from '../../src/policy/types.js';
 import { buildApp } from '../../src/server/app.js';
+import { globMatch } from '../../src/util/glob.js';
 
 type Json = Record<string, any>;
 
@@ -271,6 +274,8 @@ export interface Stats {
   patched: number;
   idempotencyChecked: number;
   poolTolerationsChecked: number;
+  /** Allowed Pods whose selection or tolerations the mutation changed, checked to still land on an allowed pool. */
+  landingChecked: number;
   noNewDenialChecked: number;
   denied: number;
   skipped: number;
@@ -282,7 +287,7 @@ export interface Stats {
 }
 
 export function newStats(): Stats {
-  return { known: {}, reviews: 0, engineChecked: 0, patched: 0, idempotencyChecked: 0, poolTolerationsChecked: 0, noNewDenialChecked: 0, denied: 0, skipped: 0, http: 0, malformed: 0, malformed400: 0, malformed200: 0, denialsByRule: {} };
+  return { known: {}, reviews: 0, engineChecked: 0, patched: 0, idempotencyChecked: 0, poolTolerationsChecked: 0, landingChecked: 0, noNewDenialChecked: 0, denied: 0, skipped: 0, http: 0, malformed: 0, malformed400: 0, malformed200: 0, denialsByRule: {} };
 }
 
 /** The engine request the app builds from a decoded review. */
@@ -309,6 +314,62 @@ function checkWarnings(review: AdmissionReview, v: Verdict, endpoint: string): v
 
 function hasShapeFinding(v: Verdict): boolean {
   return [...v.denials, ...v.warnings, ...v.recorded].some((f) => f.ruleId === 'pod-spec-shape');
+}
+
+/** Resource names in the containers' limits and requests that some pool offers. */
+function acceleratorResources(spec: Json, pools: GpuPool[]): string[] {
+  const names = new Set<string>();
+  for (const c of [...(Array.isArray(spec['containers']) ? spec['containers'] : []), ...(Array.isArray(spec['initContainers']) ? spec['initContainers'] : [])]) {
+    for (const part of ['limits', 'requests']) {
+      const q = c?.['resources']?.[part];
+      if (q && typeof q === 'object') for (const k of Object.keys(q)) if (pools.some((p) => p.resources.some((g) => globMatch(g, k)))) names.add(k);
+    }
+  }
+  return [...names];
+}
+
+/**
+ * Whether a node of the pool (carrying exactly the pool's labels on the catalogue's keys; other
+ * keys unknown, so they may match) meets the Pod's nodeSelector and one required affinity term,
+ * and the Pod tolerates the pool's NoSchedule/NoExecute taints. Written apart from the engine.
+ */
+function podFitsPool(spec: Json, pool: GpuPool, pools: GpuPool[]): boolean {
+  const keys = new Set(pools.flatMap((p) => Object.keys(p.nodeLabels)));
+  const labels = pool.nodeLabels;
+  const meets = (key: string, op: string, values: string[]): boolean => {
+    if (!keys.has(key)) return true;
+    const has = Object.hasOwn(labels, key);
+    const v = labels[key] as string;
+    switch (op) {
+      case 'In': return has && values.includes(v);
+      case 'NotIn': return !has || !values.includes(v);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      case 'Gt': return has && Number(v) > Number(values[0]);
+      case 'Lt': return has && Number(v) < Number(values[0]);
+      default: return false;
+    }
+  };
+  const selector = (spec['nodeSelector'] ?? {}) as Record<string, unknown>;
+  if (!Object.entries(selector).every(([k, v]) => typeof v !== 'string' || meets(k, 'In', [v]))) return false;
+  const terms = spec['affinity']?.['nodeAffinity']?.['requiredDuringSchedulingIgnoredDuringExecution']?.['nodeSelectorTerms'];
+  if (Array.isArray(terms) && terms.length > 0) {
+    const ok = terms.some((t: Json) => {
+      const exprs = Array.isArray(t?.['matchExpressions']) ? t['matchExpressions'] : [];
+      const fields = Array.isArray(t?.['matchFields']) ? t['matchFields'] : [];
+      if (exprs.length === 0 && fields.length === 0) return false;
+      return exprs.every((e: Json) => meets(e['key'], e['operator'], Array.isArray(e['values']) ? e['values'] : []));
+    });
+    if (!ok) return false;
+  }
+  const tolerations = Array.isArray(spec['tolerations']) ? spec['tolerations'] : [];
+  return pool.taints.filter((t) => t.effect !== 'PreferNoSchedule').every((taint) => tolerations.some((t: Json) => {
+    if (!t || (t['effect'] && t['effect'] !== taint.effect)) return false;
+    const op = t['operator'] || 'Equal';
+    if (!t['key']) return op === 'Exists';
+    if (t['key'] !== taint.key) return false;
+    return op === 'Exists' || (t['value'] ?? '') === (taint.value ?? '');
+  }));
 }
 
 /** The engine-level invariants of one review (throws InvariantBroken). */
@@ -369,6 +430,18 @@ export function checkEngine(ctx: FuzzContext, body: Json, stats: Stats, strict =
     stats.poolTolerationsChecked++;
     const left = [...after.denials, ...after.warnings].filter((f) => f.ruleId === 'pool-tolerations');
     ensure(left.length === 0, 'validate(mutate(x)) has no pool-tolerations finding when the tolerations mutation could pick a pool', () => `${show(left)}; patch ${show(m.patch)}`);
+  }
+  const placed = m.patch.some((op) => /^\/spec\/(nodeSelector|tolerations)(\/|$)/.test(op.path));
+  if (placed && isPod && !gated && policy?.mode === 'enforce' && after.denials.length === 0 && !(patched as Json)['spec']?.['nodeName']) {
+    const spec = (patched as Json)['spec'] as Json;
+    const wanted = acceleratorResources(spec, ctx.set.pools);
+    if (wanted.length > 0) {
+      stats.landingChecked++;
+      const landing = ctx.set.pools.filter((p) => (policy.accelerators.pools.length === 0 || policy.accelerators.pools.includes(p.name))
+        && wanted.every((r) => p.resources.some((g) => globMatch(g, r))) && podFitsPool(spec, p, ctx.set.pools));
+      ensure(landing.length > 0, 'a mutated Pod still matches at least one allowed pool offering its resource',
+        () => `resources ${show(wanted)}; spec ${show({ nodeSelector: spec['nodeSelector'], affinity: spec['affinity'], tolerations: spec['tolerations'] })}; patch ${show(m.patch)}`);
+    }
   }
   stats.noNewDenialChecked++;
   const before = new Set(v.denials.map(findingKey));

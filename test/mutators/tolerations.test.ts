@@ -1,7 +1,7 @@
 import type { V1PodSpec, V1Toleration } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { mutatePod } from '../../src/engine/evaluate.js';
-import type { EngineConfig } from '../../src/engine/types.js';
+import type { EngineConfig, NodeFacts } from '../../src/engine/types.js';
 import { tolerationsMutator } from '../../src/mutators/tolerations.js';
 import type { NamespacePolicy } from '../../src/policy/types.js';
 import {
@@ -35,6 +35,12 @@ const selectA100ByAffinity = (): V1PodSpec['affinity'] => ({
   nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: GKE, operator: 'In', values: ['nvidia-a100-80gb'] }] }] } },
 });
 
+const node = (name: string, labels: Record<string, string>): NodeFacts => ({ name, labels, allocatable: {} });
+/** The fixture catalogue with a synced cluster view of these nodes. */
+function withNodes(nodes: NodeFacts[]): EngineConfig {
+  return { ...config(), cluster: { priorityClassExists: () => true, nodes: () => nodes, globalDefaultClass: () => undefined } };
+}
+
 /** GPUs through Dynamic Resource Allocation: every pool offers "no extended resource". */
 const draSpec = (extra: Partial<V1PodSpec> = {}): V1PodSpec => ({
   containers: [{ name: 'main', image: 'cuda', resources: { claims: [{ name: 'gpu' }] } }],
@@ -50,6 +56,8 @@ interface Case {
   tolerations?: V1Toleration[] | undefined;
   nodeSelector?: Record<string, string> | undefined;
   notes: number;
+  /** A fragment of the one advisory warning expected; none when absent. */
+  warning?: string;
 }
 
 const apply: Case[] = [
@@ -70,9 +78,35 @@ const apply: Case[] = [
     tolerations: [{ key: 'team', operator: 'Equal', value: 'ml', effect: 'NoSchedule' }, ...(defaultTolerations() ?? []), gpuToleration()], nodeSelector: L4, notes: 2,
   },
   {
-    name: 'adds the default pool nodeSelector next to unrelated selector keys',
-    spec: () => podSpec({ nodeSelector: { 'kubernetes.io/arch': 'amd64' } }), policy: () => withDefault('l4'),
-    tolerations: [gpuToleration()], nodeSelector: { 'kubernetes.io/arch': 'amd64', ...L4 }, notes: 2,
+    // Regression: a key no pool defines may already point elsewhere; offline it is never pinned.
+    name: 'pins no default pool on top of a selection on keys no pool defines (offline), tolerates the usable pools',
+    spec: () => podSpec({ nodeSelector: { 'node.kubernetes.io/instance-type': 'g5.8xlarge' } }), policy: () => withDefault('l4'),
+    tolerations: [gpuToleration()], nodeSelector: { 'node.kubernetes.io/instance-type': 'g5.8xlarge' }, notes: 1,
+    warning: 'which pools node.kubernetes.io/instance-type selects cannot be told without the cluster\'s nodes, so no pool was pinned',
+  },
+  {
+    name: 'with a cluster view, a key no pool defines is decided by the live nodes: they are L4 nodes, no pin needed',
+    spec: () => podSpec({ nodeSelector: { 'node.kubernetes.io/instance-type': 'g2-standard-8' } }), policy: () => withDefault('a100', { accelerators: { pools: ['a100', 'l4'] } }),
+    cfg: () => withNodes([node('l', { [GKE]: 'nvidia-l4', 'node.kubernetes.io/instance-type': 'g2-standard-8' }), node('a', { [GKE]: 'nvidia-a100-80gb', 'node.kubernetes.io/instance-type': 'a2-ultragpu-1g' })]),
+    tolerations: [gpuToleration()], nodeSelector: { 'node.kubernetes.io/instance-type': 'g2-standard-8' }, notes: 1,
+  },
+  {
+    name: 'with a cluster view, nodes of an allowed and a forbidden pool match: narrowed to the default pool',
+    spec: () => podSpec({ nodeSelector: { 'topology.kubernetes.io/zone': 'z1' } }), policy: () => withDefault('l4', { accelerators: { pools: ['l4'] } }),
+    cfg: () => withNodes([node('l', { [GKE]: 'nvidia-l4', 'topology.kubernetes.io/zone': 'z1' }), node('a', { [GKE]: 'nvidia-a100-80gb', 'topology.kubernetes.io/zone': 'z1' })]),
+    tolerations: [gpuToleration()], nodeSelector: { 'topology.kubernetes.io/zone': 'z1', ...L4 }, notes: 2,
+  },
+  {
+    name: 'narrows In [allowed, forbidden] to the allowed default pool',
+    spec: () => podSpec({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: GKE, operator: 'In', values: ['nvidia-l4', 'nvidia-a100-80gb'] }] }] } } } }),
+    policy: () => withDefault('l4', { accelerators: { pools: ['l4'] } }),
+    tolerations: [gpuToleration()], nodeSelector: L4, notes: 2,
+  },
+  {
+    name: 'tolerates every pool a choice among allowed pools reaches, and pins none',
+    spec: () => podSpec({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: GKE, operator: 'In', values: ['nvidia-l4', 'nvidia-a100-80gb'] }] }] } } } }),
+    policy: () => withDefault('l4'), cfg: distinctPools,
+    tolerations: [a100Toleration(), ...l4Tolerations()], nodeSelector: undefined, notes: 3,
   },
   {
     name: 'adds tolerations but no nodeSelector when defaultPoolNodeSelector is off',
@@ -145,6 +179,15 @@ const noop: Case[] = [
 ];
 
 const skip: Case[] = [
+  {
+    name: 'a Pod with spec.nodeName (no scheduler: tolerations and selectors change nothing)',
+    spec: () => podSpec({ nodeName: 'gpu-node-1' }), policy: () => withDefault('l4'), tolerations: undefined, nodeSelector: undefined, notes: 0,
+  },
+  {
+    // Regression: a Pod selecting L4 in a namespace that may not use it was re-pinned to A100.
+    name: 'a Pod selecting a forbidden pool by its labels (pool-selection denies; never re-pinned)',
+    spec: () => podSpec({ nodeSelector: L4 }), policy: () => withDefault('a100', { accelerators: { pools: ['a100'] } }), tolerations: undefined, nodeSelector: L4, notes: 0,
+  },
   { name: 'a Pod that requests no accelerator', spec: () => ({ containers: [cpuContainer()] }), policy: () => withDefault('l4'), tolerations: undefined, nodeSelector: undefined, notes: 0 },
   { name: 'mutations.tolerations off', spec: () => podSpec(), policy: () => withDefault('l4', { mutations: { tolerations: false } }), tolerations: undefined, nodeSelector: undefined, notes: 0 },
   {
@@ -161,14 +204,15 @@ const skip: Case[] = [
 describe('tolerations mutator', () => {
   it.each([...apply.map((c) => ({ ...c, kind: 'apply' })), ...noop.map((c) => ({ ...c, kind: 'no-op' })), ...skip.map((c) => ({ ...c, kind: 'skip' }))])(
     '$kind: $name',
-    ({ spec, policy: pol, cfg, tolerations, nodeSelector, notes, kind }) => {
+    ({ spec, policy: pol, cfg, tolerations, nodeSelector, notes, kind, warning }) => {
       const c = cfg?.() ?? config();
       const out = runMutator(tolerationsMutator, spec(), pol(), c);
       expect(out.spec.tolerations).toEqual(tolerations);
       expect(out.spec.nodeSelector).toEqual(nodeSelector);
       expect(out.notes).toHaveLength(notes);
       expect(out.changed).toBe(kind === 'apply');
-      expect(out.warnings).toEqual([]);
+      if (warning) expect(out.warnings.map((w) => w.message).join('; ')).toContain(warning);
+      else expect(out.warnings).toEqual([]);
       expectIdempotent(tolerationsMutator, out.spec, pol(), c);
     },
   );
@@ -205,7 +249,8 @@ describe('tolerations mutator', () => {
 
   it('patches a new selector key with its slash escaped', () => {
     const spec = podSpec({ tolerations: [gpuToleration()], nodeSelector: { 'kubernetes.io/arch': 'amd64' } });
-    const { patch } = mutatePod(analysisOf(spec, withDefault('l4')));
+    const cfg = withNodes([node('a', { [GKE]: 'nvidia-a100-80gb', 'kubernetes.io/arch': 'amd64' }), node('l', { [GKE]: 'nvidia-l4', 'kubernetes.io/arch': 'amd64' })]);
+    const { patch } = mutatePod(analysisOf(spec, withDefault('l4', { accelerators: { pools: ['l4'] } }), cfg));
     expect(patch).toEqual([{ op: 'add', path: '/spec/nodeSelector/cloud.google.com~1gke-accelerator', value: 'nvidia-l4' }]);
   });
 });

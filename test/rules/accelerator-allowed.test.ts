@@ -62,4 +62,56 @@ describe(ID, () => {
       fix: [`request one of: ${listed}`],
     });
   });
+
+  describe('GPU shares requested by annotation (KAI-Scheduler gpu-fraction / gpu-memory)', () => {
+    const cpu = (): V1PodSpec => ({ containers: [cpuContainer()] });
+    const shared = (key = 'gpu-fraction', value = '0.5'): Record<string, unknown> => ({ annotations: { [key]: value } });
+
+    it.each<[string, NamespacePolicy]>([
+      ['where accelerators are allowed', policy()],
+      ['where nvidia.com/gpu is allowed', only('nvidia.com/gpu')],
+    ])('allows a gpu-fraction Pod %s', (_n, pol) => {
+      expectPass(rule.check(analysisOf(cpu(), pol, undefined, shared())));
+    });
+
+    it.each(['gpu-fraction', 'gpu-memory'])('denies a %s Pod in a namespace that allows no accelerators', (key) => {
+      expectOne(failures(rule.check(analysisOf(cpu(), noAccelerators(), undefined, shared(key, '2000')))), {
+        ruleId: ID,
+        path: `metadata.annotations[${key}]`,
+        message: ['namespace team may not use accelerators', `annotation ${key}`, 'nvidia.com/gpu'],
+        fix: [`remove the ${key} annotation`],
+      });
+    });
+
+    it('denies it where only another vendor is allowed', () => {
+      expectOne(failures(rule.check(analysisOf(cpu(), only('amd.com/gpu'), undefined, shared()))), {
+        ruleId: ID, path: 'metadata.annotations[gpu-fraction]', message: ['which namespace team may not use'], fix: ['request one of: amd.com/gpu'],
+      });
+    });
+
+    it('skips the Pod without the annotation, and fails the same Pod with it', () => {
+      expectSkipGuard(rule, analysisOf(cpu(), noAccelerators(), undefined, { annotations: { team: 'a' } }), analysisOf(cpu(), noAccelerators(), undefined, shared()));
+    });
+  });
+
+  describe('resource claims of a class that cannot be told', () => {
+    const claimed = (): V1PodSpec => ({
+      containers: [{ name: 'c', image: 'x', resources: { claims: [{ name: 'g' }] } }],
+      resourceClaims: [{ name: 'g', resourceClaimTemplateName: 'unknown-template' }],
+    } as V1PodSpec);
+
+    it('warns (never silently passes) when assumeClaimsAreAccelerators is false', () => {
+      const pol = policy({ accelerators: { allowed: false, assumeClaimsAreAccelerators: false } });
+      const [f, ...rest] = failures(rule.check(analysisOf(claimed(), pol)));
+      expect(rest).toEqual([]);
+      expect(f).toMatchObject({ ruleId: ID, path: 'spec.resourceClaims[0]', advisory: true });
+      expect(f?.message).toContain('cannot be classified');
+    });
+
+    it('denies it where accelerators are not allowed when claims are assumed to be accelerators (the default)', () => {
+      const [f] = failures(rule.check(analysisOf(claimed(), noAccelerators())));
+      expect(f).toMatchObject({ ruleId: ID, path: 'spec.resourceClaims[0]' });
+      expect(f?.advisory).toBeUndefined();
+    });
+  });
 });

@@ -49,17 +49,18 @@ describe(ID, () => {
   });
 
   it.each<[string, V1Toleration, string, string]>([
-    ['the exact GPU toleration', gpuToleration(), 'tolerates nvidia.com/gpu=present:NoSchedule of GPU pool a100', 'a100'],
-    ['Exists on the GPU key', { key: 'nvidia.com/gpu', operator: 'Exists' }, 'tolerates nvidia.com/gpu=present:NoSchedule of GPU pool a100', 'a100'],
-    ['empty effect with the value', { key: 'nvidia.com/gpu', value: 'present' }, 'tolerates nvidia.com/gpu=present:NoSchedule', 'a100'],
-    ['the AMD taint', { key: 'amd.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, 'tolerates amd.com/gpu:NoSchedule of GPU pool mi300x', 'mi300x'],
-    ['a wildcard toleration', { operator: 'Exists' }, 'tolerates every taint, including nvidia.com/gpu=present:NoSchedule of GPU pool a100', 'a100'],
-  ])('denies a CPU Pod with %s', (_n, t, message) => {
+    ['the exact GPU toleration', gpuToleration(), 'tolerates nvidia.com/gpu=present:NoSchedule of GPU pool a100', LIMIT_FIX],
+    ['Exists on the GPU key', { key: 'nvidia.com/gpu', operator: 'Exists' }, 'tolerates nvidia.com/gpu=present:NoSchedule of GPU pool a100', LIMIT_FIX],
+    ['empty effect with the value', { key: 'nvidia.com/gpu', value: 'present' }, 'tolerates nvidia.com/gpu=present:NoSchedule', LIMIT_FIX],
+    // Regression: the fix suggested nvidia.com/gpu for a toleration of another vendor's pool.
+    ['the AMD taint', { key: 'amd.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, 'tolerates amd.com/gpu:NoSchedule of GPU pool mi300x', 'add resources.limits["amd.com/gpu"]'],
+    ['a wildcard toleration', { operator: 'Exists' }, 'tolerates every taint, including nvidia.com/gpu=present:NoSchedule of GPU pool a100', LIMIT_FIX],
+  ])('denies a CPU Pod with %s', (_n, t, message, fix) => {
     expectOne(failures(rule.check(analysisOf(cpu({ tolerations: withDefaults(t) })))), {
       ruleId: ID,
       path: 'spec.tolerations[2]',
       message: ['requests no accelerator', message, 'would occupy a GPU node'],
-      fix: [LIMIT_FIX, 'chart refactor', 'remove this toleration'],
+      fix: [fix, 'chart refactor', 'remove this toleration'],
     });
   });
 
@@ -70,21 +71,21 @@ describe(ID, () => {
     ]);
   });
 
-  it.each<[string, Partial<V1PodSpec>, string, string[]]>([
-    ['nodeSelector on the GKE accelerator label', { nodeSelector: { [GKE]: 'nvidia-l4' } }, `spec.nodeSelector[${GKE}]`, [`${GKE}=nvidia-l4`, 'pool l4']],
-    ['nodeSelector on an accelerator no pool has', { nodeSelector: { [GKE]: 'nvidia-h100-80gb' } }, `spec.nodeSelector[${GKE}]`, [`${GKE}=nvidia-h100-80gb)`]],
-    ['nodeSelector nvidia.com/gpu.present=true', { nodeSelector: { 'nvidia.com/gpu.present': 'true' } }, 'spec.nodeSelector[nvidia.com/gpu.present]', ['nvidia.com/gpu.present=true']],
-    ['Karpenter gpu-count Gt 0', { affinity: required([expr(COUNT, 'Gt', ['0'])]) }, `${AFFINITY}[0].matchExpressions[0]`, [`${COUNT} Gt [0]`]],
-    ['GFD product Exists', { affinity: required([expr('kubernetes.io/os', 'In', ['linux']), expr('nvidia.com/gpu.product', 'Exists')]) }, `${AFFINITY}[0].matchExpressions[1]`, ['nvidia.com/gpu.product Exists']],
-    ['the MIG pool product', { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } }, 'spec.nodeSelector[nvidia.com/gpu.product]', ['pool mig']],
-    ['a label only a pool defines', { nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' } }, 'spec.nodeSelector[amd.com/gpu.product-name]', ['amd.com/gpu.product-name=MI300X', 'pool mi300x']],
-    ['every ORed term pinning GPU nodes', { affinity: required([expr(GKE, 'In', ['nvidia-l4'])], [expr('nvidia.com/gpu.present', 'In', ['true'])]) }, `${AFFINITY}[0].matchExpressions[0]`, ['pool l4']],
-  ])('denies a CPU Pod selecting only GPU nodes: %s', (_n, o, path, parts) => {
+  it.each<[string, Partial<V1PodSpec>, string, string[], string]>([
+    ['nodeSelector on the GKE accelerator label', { nodeSelector: { [GKE]: 'nvidia-l4' } }, `spec.nodeSelector[${GKE}]`, [`${GKE}=nvidia-l4`, 'pool l4'], LIMIT_FIX],
+    ['nodeSelector on an accelerator no pool has', { nodeSelector: { [GKE]: 'nvidia-h100-80gb' } }, `spec.nodeSelector[${GKE}]`, [`${GKE}=nvidia-h100-80gb)`], LIMIT_FIX],
+    ['nodeSelector nvidia.com/gpu.present=true', { nodeSelector: { 'nvidia.com/gpu.present': 'true' } }, 'spec.nodeSelector[nvidia.com/gpu.present]', ['nvidia.com/gpu.present=true'], LIMIT_FIX],
+    ['Karpenter gpu-count Gt 0', { affinity: required([expr(COUNT, 'Gt', ['0'])]) }, `${AFFINITY}[0].matchExpressions[0]`, [`${COUNT} Gt [0]`], LIMIT_FIX],
+    ['GFD product Exists', { affinity: required([expr('kubernetes.io/os', 'In', ['linux']), expr('nvidia.com/gpu.product', 'Exists')]) }, `${AFFINITY}[0].matchExpressions[1]`, ['nvidia.com/gpu.product Exists', 'pool mig'], 'add resources.limits["nvidia.com/mig-1g.5gb"]'],
+    ['the MIG pool product', { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } }, 'spec.nodeSelector[nvidia.com/gpu.product]', ['pool mig'], 'add resources.limits["nvidia.com/mig-1g.5gb"]'],
+    ['a label only a pool defines', { nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' } }, 'spec.nodeSelector[amd.com/gpu.product-name]', ['amd.com/gpu.product-name=MI300X', 'pool mi300x'], 'add resources.limits["amd.com/gpu"]'],
+    ['every ORed term pinning GPU nodes', { affinity: required([expr(GKE, 'In', ['nvidia-l4'])], [expr('nvidia.com/gpu.present', 'In', ['true'])]) }, `${AFFINITY}[0].matchExpressions[0]`, ['pool l4'], LIMIT_FIX],
+  ])('denies a CPU Pod selecting only GPU nodes: %s', (_n, o, path, parts, fix) => {
     expectOne(failures(rule.check(analysisOf(cpu(o)))), {
       ruleId: ID,
       path,
       message: ['requests no accelerator but selects only accelerator nodes', ...parts],
-      fix: [LIMIT_FIX, 'remove the selector'],
+      fix: [fix, 'remove the selector'],
     });
   });
 

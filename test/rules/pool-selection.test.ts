@@ -28,7 +28,7 @@ describe(ID, () => {
     ['A100 or L4 by affinity', podSpec({ affinity: required([expr(GKE, 'In', ['nvidia-l4', 'nvidia-a100-80gb'])]) }), policy()],
     ['one ORed term on an offering pool', podSpec({ affinity: required([expr(GKE, 'In', ['nvidia-t4']), expr(PRODUCT, 'In', ['T4'])], [expr(GKE, 'In', ['nvidia-l4'])]) }), policy()],
     ['MIG slices on the MIG product', migPod({ nodeSelector: { [PRODUCT]: 'NVIDIA-A100-SXM4-40GB' } }), policy()],
-    ['MIG slices with a label key the MIG pool does not define (unknown, not a mismatch)', migPod({ nodeSelector: { [GKE]: 'nvidia-a100-80gb' } }), policy()],
+    ['MIG slices with a label key no pool defines (open, not a mismatch)', migPod({ nodeSelector: { 'node.kubernetes.io/instance-type': 'a2-highgpu-1g' } }), policy()],
     ['an unconstrained Pod in a namespace restricted to L4', podSpec(), policy({ accelerators: { pools: ['l4'] } })],
     ['AMD GPUs on the MI300X pool', podSpec({ containers: [limitOnly('main', '8', 'amd.com/gpu')], nodeSelector: { 'amd.com/gpu.product-name': 'MI300X' } }), policy()],
   ])('allows %s', (_n, spec, pol) => {
@@ -61,7 +61,7 @@ describe(ID, () => {
     expectOne(failures(rule.check(analysisOf(spec))), {
       ruleId: ID,
       path: `spec.nodeSelector[${GKE}]`,
-      message: ['the selected pools (l4) do not offer nvidia.com/mig-1g.5gb', 'would stay Pending'],
+      message: [`${GKE}=nvidia-l4 / ${PRODUCT}=NVIDIA-L4 matches no GpuPool`, 'would stay Pending'],
       fix: [`select a pool that offers it: ${MIG_HINT}`],
     });
   });
@@ -86,7 +86,7 @@ describe(ID, () => {
     expectOne(failures(rule.check(analysisOf(spec, policy(), config(gkePools())))), {
       ruleId: ID,
       path,
-      message: ['matches no GPU pool of the catalogue (pools: a100, l4)', 'would stay Pending'],
+      message: ['matches no GpuPool (pools: a100, l4)', 'would stay Pending'],
       fix: [`select a pool that offers it: a100 (${GKE}=nvidia-a100-80gb); l4 (${GKE}=nvidia-l4)`],
     });
   });

@@ -85,7 +85,7 @@ describe(ID, () => {
       ruleId: ID,
       path: 'spec.tolerations',
       message: ['big (a=1:NoSchedule, b:NoExecute); small (d:NoSchedule)'],
-      fix: ['add tolerations {"key":"d","operator":"Exists","effect":"NoSchedule"}, or'],
+      fix: ['add tolerations {"key":"d","operator":"Exists","effect":"NoSchedule"} (mutations.tolerations adds them only when'],
     });
   });
 

@@ -60,4 +60,24 @@ describe(ID, () => {
     });
     expect(f.advisory).toBeUndefined();
   });
+
+  describe('node agents (DaemonSet Pods)', () => {
+    const agent = { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'nvidia-device-plugin', uid: 'u', controller: true }] };
+    it.each<[string, string, NamespacePolicy]>([
+      ['system-node-critical, no priority policy', 'system-node-critical', policy()],
+      ['system-node-critical, a default class', 'system-node-critical', withDefault('batch-low')],
+      ['system-cluster-critical, allowed classes', 'system-cluster-critical', allowed('batch-low')],
+      ['a class that is not allowed, with a default class', 'production-critical', withDefault('batch-low', 'batch-low')],
+    ])('are denied outside exempt namespaces (%s), never told to remove priorityClassName', (_n, name, pol) => {
+      const [f] = failures(rule.check(analysisOf(withClass(name), pol, undefined, agent)));
+      expect(f?.path).toBe(PATH);
+      expect(f?.fix).not.toMatch(/remove/i);
+      expect(`${f?.message} ${f?.fix}`).not.toMatch(/remove (it|the field|priorityClassName)/);
+    });
+
+    it('are pointed at the exempt namespaces, keeping their class', () => {
+      const [f] = failures(rule.check(analysisOf(withClass('system-node-critical'), policy(), undefined, agent)));
+      expect(f?.fix).toMatch(/exempt NamespacePolicy.*gpu-system.*nvidia-device-plugin.*keep priorityClassName system-node-critical/);
+    });
+  });
 });

@@ -35,10 +35,13 @@ describe('poolOffers / poolAllowed', () => {
 describe('candidatePools', () => {
   it.each<[string, Omit<V1PodSpec, 'containers'>, string[], string[], string[], string[]]>([
     ['unconstrained GPU', {}, ['nvidia.com/gpu'], ['a100', 'l4', 'mig', 'mi300x'], ['a100', 'l4'], ['l4']],
-    ['L4 by nodeSelector (keys a pool lacks are unknown)', { nodeSelector: { [GKE]: 'nvidia-l4' } }, ['nvidia.com/gpu'], ['l4', 'mig', 'mi300x'], ['l4'], ['l4']],
-    ['MIG by product', { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } }, ['nvidia.com/mig-1g.5gb'], ['a100', 'l4', 'mig', 'mi300x'], ['mig'], []],
-    ['MIG slice selecting a non-MIG product', { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-L4' } }, ['nvidia.com/mig-1g.5gb'], ['a100', 'l4', 'mi300x'], [], []],
-    ['A100 by affinity', { affinity: required([expr(GKE, 'In', ['nvidia-a100-80gb'])]) }, ['nvidia.com/gpu'], ['a100', 'mig', 'mi300x'], ['a100'], []],
+    // Closed world for the catalogue's keys: a pool that does not carry the key does not match.
+    ['L4 by nodeSelector (a pool without the key is not a candidate)', { nodeSelector: { [GKE]: 'nvidia-l4' } }, ['nvidia.com/gpu'], ['l4'], ['l4'], ['l4']],
+    ['MIG by product', { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } }, ['nvidia.com/mig-1g.5gb'], ['mig'], ['mig'], []],
+    ['MIG slice selecting a non-MIG product', { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-L4' } }, ['nvidia.com/mig-1g.5gb'], [], [], []],
+    ['A100 by affinity', { affinity: required([expr(GKE, 'In', ['nvidia-a100-80gb'])]) }, ['nvidia.com/gpu'], ['a100'], ['a100'], []],
+    ['NotIn keeps the pools without the key', { affinity: required([expr(GKE, 'NotIn', ['nvidia-a100-80gb'])]) }, ['nvidia.com/gpu'], ['l4', 'mig', 'mi300x'], ['l4'], ['l4']],
+    ['a key no pool defines stays open', { nodeSelector: { 'node.kubernetes.io/instance-type': 'g5.8xlarge' } }, ['nvidia.com/gpu'], ['a100', 'l4', 'mig', 'mi300x'], ['a100', 'l4'], ['l4']],
     ['two resources no pool offers together', {}, ['amd.com/gpu', 'nvidia.com/gpu'], ['a100', 'l4', 'mig', 'mi300x'], [], []],
   ])('%s', (_n, spec, resources, selected, offering, usable) => {
     const c = candidatePools(altsOf(spec), resources, pools(), policy({ accelerators: { pools: ['l4', 'mi300x'] } }));

@@ -70,7 +70,8 @@ describe('alternatives', () => {
 
   it('keeps a term that only has matchFields (it is not empty)', () => {
     const spec: V1PodSpec = { containers: [], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }] } } } };
-    expect(alternatives(selectionOf(spec), spec)).toEqual([[]]);
+    expect(alternatives(selectionOf(spec), spec)).toEqual([[{ key: 'metadata.name', operator: 'In', values: ['n1'], field: true,
+      path: 'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0]' }]]);
   });
 
   it('has no alternative at all when every term is empty', () => {

@@ -357,11 +357,33 @@ describe('wrong envelope: 400 naming the field', () => {
   });
 });
 
+// The API server decodes `field: null` into the Go zero value and drops it when it encodes the
+// object for a webhook; a review that carries one anyway is answered as if the field were left out.
+// Entries of map fields written as null (a nodeSelector value, a limit) are not fields: they stay
+// pod-spec-shape findings (below).
+describe('struct fields written as null are the field left out', () => {
+  it.each<[string, (s: Json) => void, (s: Json) => void]>([
+    ['containers', (s) => { s['containers'] = null; }, (s) => { delete s['containers']; }],
+    ['priorityClassName', (s) => { s['priorityClassName'] = null; }, (s) => { delete s['priorityClassName']; }],
+    ['tolerations', (s) => { s['tolerations'] = null; }, (s) => { delete s['tolerations']; }],
+    ['nodeSelector', (s) => { s['nodeSelector'] = null; }, (s) => { delete s['nodeSelector']; }],
+    ['resources.requests', (s) => { s['containers'][0]['resources']['requests'] = null; }, (s) => { delete s['containers'][0]['resources']['requests']; }],
+  ])('%s: null', async (_name, asNull, absent) => {
+    const withNull = podReview(withSpec(asNull));
+    const without = podReview(withSpec(absent));
+    for (const url of ['/mutate', '/validate']) {
+      const [a, b] = [await post(url, JSON.stringify(withNull)), await post(url, JSON.stringify(without))];
+      expectWellFormed(a, url, parsed(withNull));
+      expect(a.body['response']).toEqual(b.body['response']);
+      expect(JSON.stringify(a.body)).not.toContain('pod-spec-shape');
+    }
+  });
+});
+
 describe('wrong types in the Pod spec the engine reads: a pod-spec-shape finding naming the field', () => {
   const cases: Case[] = [
     ['containers a string', podReview(withSpec((s) => { s['containers'] = 'server'; })), { shape: 'spec.containers' }],
     ['containers an object', podReview(withSpec((s) => { s['containers'] = { server: gpuContainer() }; })), { shape: 'spec.containers' }],
-    ['containers null', podReview(withSpec((s) => { s['containers'] = null; })), { shape: 'spec.containers' }],
     ['a container that is a string', podReview(withSpec((s) => { s['containers'] = ['server']; })), { shape: 'spec.containers[0]' }],
     ['a container that is null', podReview(withSpec((s) => { s['containers'].push(null); })), { shape: 'spec.containers[1]' }],
     ['a container that is an array', podReview(withSpec((s) => { s['containers'] = [[gpuContainer()]]; })), { shape: 'spec.containers[0]' }],
@@ -403,7 +425,6 @@ describe('wrong types in the Pod spec the engine reads: a pod-spec-shape finding
     ['requirement values holding a number', podReview(withSpec((s) => { s['affinity'] = affinity([{ matchExpressions: [{ key: 'a', operator: 'Gt', values: [3] }] }]); })), { shape: `${TERMS}[0].matchExpressions[0].values[0]` }],
     ['matchFields a string', podReview(withSpec((s) => { s['affinity'] = affinity([{ matchFields: 'metadata.name=n1' }]); })), { shape: `${TERMS}[0].matchFields` }],
     ['priorityClassName a number', podReview(withSpec((s) => { s['priorityClassName'] = 1000000; })), { shape: 'spec.priorityClassName' }],
-    ['priorityClassName null', podReview(withSpec((s) => { s['priorityClassName'] = null; })), { shape: 'spec.priorityClassName' }],
     ['priority a string', podReview(withSpec((s) => { s['priority'] = '1000000'; })), { shape: 'spec.priority' }],
     ['serviceAccountName an object', podReview(withSpec((s) => { s['serviceAccountName'] = { name: 'admin' }; })), { shape: 'spec.serviceAccountName' }],
     ['terminationGracePeriodSeconds a string', podReview(withSpec((s) => { s['terminationGracePeriodSeconds'] = '120'; })), { shape: 'spec.terminationGracePeriodSeconds' }],
@@ -514,8 +535,11 @@ describe('__proto__, constructor and prototype keys', () => {
     })), { allow: true });
     // `hasOwnProperty` as a key must not break own-property checks of the rules.
     await expectAnswer(podReview(container((c) => { c['resources']['limits'] = { hasOwnProperty: '1', [GPU]: '0.5' }; c['resources']['requests'] = { hasOwnProperty: '1' }; })), { deny: [['accelerator-limits', LIMIT]] });
-    await expectAnswer(review({ kind: { group: '', version: 'v1', kind: 'constructor' }, object: pod(goodSpec()) }), { untouched: true });
-    await expectAnswer(review({ kind: { group: '__proto__', version: 'v1', kind: 'Pod' }, object: pod(goodSpec()) }), { untouched: true });
+    // An unknown kind is not judged, but its accelerator request is reported, never dropped silently.
+    const unknown = await expectAnswer(review({ kind: { group: '', version: 'v1', kind: 'constructor' }, object: pod(goodSpec()) }), { allow: true });
+    expect(JSON.stringify(unknown['/validate']?.body['response']['warnings'])).toContain('[unknown-kind] not judged: unknown kind constructor');
+    const proto = await expectAnswer(review({ kind: { group: '__proto__', version: 'v1', kind: 'Pod' }, object: pod(goodSpec()) }), { allow: true });
+    expect(JSON.stringify(proto['/validate']?.body['response']['warnings'])).toContain('[unknown-kind] not judged: unknown kind Pod.__proto__');
     await expectAnswer(review({ namespace: 'constructor', object: pod(goodSpec(), { namespace: 'constructor' }) }), { deny: [['accelerator-allowed', LIMIT]] });
     await expectAnswer(review({ namespace: '__proto__', object: pod(goodSpec(), { namespace: '__proto__' }) }), { deny: [['accelerator-allowed', LIMIT]] });
   });

@@ -50,10 +50,11 @@ describe('AcceleratorMatcher (defaults)', () => {
     expect(m.matches(name)).toBe(want); // cached answer is the same
   });
 
-  it('uses configured patterns only', () => {
+  it('uses configured patterns only, and the name heuristic unless it is off', () => {
     const m = new AcceleratorMatcher(['example.com/fpga-*']);
     expect(m.matches('example.com/fpga-u250')).toBe(true);
-    expect(m.matches('nvidia.com/gpu')).toBe(false);
+    expect(m.classify('nvidia.com/gpu')).toBe('assumed');
+    expect(new AcceleratorMatcher(['example.com/fpga-*'], { guess: false }).matches('nvidia.com/gpu')).toBe(false);
   });
 });
 
