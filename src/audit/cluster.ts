@@ -25,8 +25,12 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   for (const n of await listAll(kc, 'v1', 'Namespace')) cache.namespace('add', n as never);
   for (const p of await listAll(kc, 'scheduling.k8s.io/v1', 'PriorityClass').catch(() => [])) cache.priorityClass('add', p as never);
   cache.markSynced('priorityclasses');
-  for (const t of await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => [])) cache.claimTemplate('add', t as never);
-  for (const c of await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaim', namespace).catch(() => [])) cache.claim('add', c as never);
+  const templates = await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => undefined);
+  for (const t of templates ?? []) cache.claimTemplate('add', t as never);
+  if (templates) cache.markSynced('resourceclaimtemplates');
+  const claims = await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaim', namespace).catch(() => undefined);
+  for (const c of claims ?? []) cache.claim('add', c as never);
+  if (claims) cache.markSynced('resourceclaims');
   const classes = await listAll(kc, 'resource.k8s.io/v1', 'DeviceClass').catch(() => undefined);
   for (const c of classes ?? []) cache.deviceClass('add', c as never);
   if (classes) cache.markSynced('deviceclasses');

@@ -54,7 +54,7 @@ export async function auditManifests(o: AuditCommandOptions): Promise<number> {
   const format = checkFormat(o.output);
   const set = await policiesFor(o);
   const objects = await readInputs(o.paths);
-  const cluster = contextOf(objects);
+  const cluster = contextOf(objects, o.namespace);
   const engine = engineFor(set, o.acceleratorResources, cluster);
   const progress = o.stderr.isTTY && objects.length > 1000
     ? (done: number, total: number): void => void o.stderr.write(`\raudited ${done}/${total} objects`)

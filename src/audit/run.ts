@@ -78,9 +78,11 @@ function str(v: unknown): string {
  * Context the input itself provides, as a cluster would: Namespace labels (for label-selected
  * policies), ResourceClaimTemplates and ResourceClaims (the device classes of claims), DeviceClasses.
  */
-export function contextOf(objects: SourceObject[]): ClusterCache {
+export function contextOf(objects: SourceObject[], defaultNamespace?: string): ClusterCache {
   const cache = new ClusterCache();
-  for (const { object } of objects) {
+  for (const src of objects) {
+    // Claims and claim templates without a namespace land in the default one, as the workloads do.
+    const object = defaultNamespace ? inNamespace(src.object, defaultNamespace) : src.object;
     if (object['apiVersion'] === 'v1' && object['kind'] === 'Namespace') cache.namespace('add', object as never);
     if (groupOf(str(object['apiVersion'])) === 'resource.k8s.io') {
       if (object['kind'] === 'ResourceClaimTemplate') cache.claimTemplate('add', object as never);
@@ -89,6 +91,11 @@ export function contextOf(objects: SourceObject[]): ClusterCache {
     }
   }
   return cache;
+}
+
+function inNamespace(object: Record<string, unknown>, namespace: string): Record<string, unknown> {
+  const meta = (object['metadata'] ?? {}) as Record<string, unknown>;
+  return typeof meta['namespace'] === 'string' && meta['namespace'] ? object : { ...object, metadata: { ...meta, namespace } };
 }
 
 /**

@@ -94,6 +94,10 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
     return undefined;
   }
 
+  claimsListed(kind: 'ResourceClaim' | 'ResourceClaimTemplate'): boolean {
+    return this.synced.has(kind === 'ResourceClaimTemplate' ? 'resourceclaimtemplates' : 'resourceclaims');
+  }
+
   deviceClasses(namespace: string, kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string): string[] | undefined {
     return (kind === 'ResourceClaimTemplate' ? this.claimTemplates : this.claims).get(`${namespace}/${name}`);
   }

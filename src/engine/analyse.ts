@@ -59,6 +59,7 @@ export function analyse(input: AnalysisInput): PodAnalysis {
       deviceClasses: dra.classes,
       assume: policy.accelerators.assumeClaimsAreAccelerators,
       resolve: config.claims ? (kind, name) => config.claims?.deviceClasses(input.namespace, kind, name) : undefined,
+      listed: (kind) => config.claims?.claimsListed?.(kind) ?? false,
     },
   });
   const selection = selectionOf(target.spec, target.path);

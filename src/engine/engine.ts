@@ -175,7 +175,7 @@ function assumptionsOf(a: PodAnalysis): string[] {
   for (const c of a.acc.unclassified) {
     out.push(c.assumed
       ? `${path}.${c.path}: ${c.kind} ${c.ref} counted as an accelerator (device class unknown without a cluster view that has it)`
-      : `${path}.${c.path}: ${c.kind} ${c.ref} not counted as an accelerator (device class unknown; assumeClaimsAreAccelerators is false)`);
+      : `${path}.${c.path}: ${c.kind} ${c.ref} not counted as an accelerator (device class unknown${a.policy.accelerators.assumeClaimsAreAccelerators ? ' and no cluster view lists claims' : '; assumeClaimsAreAccelerators is false'})`);
   }
   return out;
 }

@@ -24,6 +24,11 @@ export interface Finding {
 /** Device classes of a ResourceClaim or ResourceClaimTemplate, when the cluster view knows them. */
 export interface ClaimResolver {
   deviceClasses(namespace: string, kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string): string[] | undefined;
+  /**
+   * The view has listed every object of this kind (a live watch or `audit --cluster`), so a name it
+   * does not have is one not created yet, rather than one it cannot see.
+   */
+  claimsListed?(kind: 'ResourceClaim' | 'ResourceClaimTemplate'): boolean;
   /** The cluster's DeviceClasses; undefined when unknown (offline, not synced, DRA not served). */
   deviceClassList?(): readonly DeviceClassFacts[] | undefined;
 }

@@ -39,8 +39,10 @@ function check(a: PodAnalysis): RuleResult {
   }
   // Not counted, so not denied: but never silent.
   for (const c of unknownClaims) {
-    out.push({ ...finding(ID, at(a, c.path), `resource claim "${c.name}" (${c.kind} ${c.ref}) cannot be classified: its device class is unknown here, so it is not counted as an accelerator (assumeClaimsAreAccelerators: false)`,
-      'judge it with a cluster view (or give the audit the claim and its DeviceClass), or set accelerators.assumeClaimsAreAccelerators: true'), advisory: true });
+    out.push({ ...finding(ID, at(a, c.path), `resource claim "${c.name}" (${c.kind} ${c.ref}) cannot be classified: its device class is unknown here, so it is not counted as an accelerator`,
+      a.policy.accelerators.assumeClaimsAreAccelerators
+        ? 'judge it with a cluster view (the webhook watches claims), or give the audit the claim and its DeviceClass'
+        : 'judge it with a cluster view (or give the audit the claim and its DeviceClass), or set accelerators.assumeClaimsAreAccelerators: true'), advisory: true });
   }
   if (!accelerators.allowed) {
     for (const c of a.acc.claims) {

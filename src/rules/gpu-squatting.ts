@@ -18,6 +18,8 @@ const fixLimit = (pools: GpuPool[]): string =>
 
 function check(a: PodAnalysis): RuleResult {
   if (a.acc.isAcceleratorPod) return skip('the Pod requests an accelerator');
+  // A claim nobody can classify may well allocate a GPU: accelerator-allowed warns about it instead.
+  if (a.acc.unclassified.length > 0) return skip('a resource claim of unknown device class may allocate an accelerator');
   if (a.daemonSet) return skip('a DaemonSet Pod (node agent)');
   if (a.target.partial) return skip('node selection and tolerations live elsewhere (partial template)');
   const out: Finding[] = [];

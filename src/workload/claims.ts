@@ -5,7 +5,10 @@ export const DRA_EXTENDED_PREFIX = 'deviceclass.resource.kubernetes.io/';
 
 export interface ClaimOptions {
   deviceClasses: readonly string[];
+  /** Count a claim of unknown class as an accelerator (assumeClaimsAreAccelerators) ... */
   assume: boolean;
+  /** ... when the view has listed every claim of this kind; otherwise it cannot be classified. */
+  listed?: (kind: 'ResourceClaim' | 'ResourceClaimTemplate') => boolean;
   /** Device classes of a claim or claim template, when a cluster view knows them. */
   resolve?: (kind: 'ResourceClaim' | 'ResourceClaimTemplate', name: string) => string[] | undefined;
 }
@@ -79,8 +82,11 @@ export function podClaims(spec: V1PodSpec, opts: ClaimOptions): PodClaim[] {
     const kind = typeof templateName === 'string' ? 'ResourceClaimTemplate' : 'ResourceClaim';
     const ref = String(typeof templateName === 'string' ? templateName : claimName ?? '');
     const deviceClasses = ref ? opts.resolve?.(kind, ref) : undefined;
-    const accelerator = deviceClasses ? deviceClasses.some((d) => opts.deviceClasses.includes(d)) : opts.assume;
-    out.push({ name: c.name, path: `resourceClaims[${i}]`, kind, ref, deviceClasses, accelerator, assumed: !deviceClasses && opts.assume });
+    // Offline (nothing listed) a claim of unknown class cannot be told: warned, not guessed. With a
+    // live view it is one not created yet, which may still allocate a GPU: counted, if the policy says.
+    const assume = opts.assume && (opts.listed?.(kind) ?? false);
+    const accelerator = deviceClasses ? deviceClasses.some((d) => opts.deviceClasses.includes(d)) : assume;
+    out.push({ name: c.name, path: `resourceClaims[${i}]`, kind, ref, deviceClasses, accelerator, assumed: !deviceClasses && assume });
   });
   return out;
 }

@@ -26,7 +26,7 @@ async function reportFor(paths: string[], namespace = 'research'): Promise<Audit
   process.chdir(ROOT);
   try {
     const objects = await readInputs(paths);
-    const engine = engineFor(await loadPolicyDir('policies'), [], contextOf(objects));
+    const engine = engineFor(await loadPolicyDir('policies'), [], contextOf(objects, namespace));
     const results = audit(engine, objects, { namespace });
     return { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: 'policies', summary: summarize(results), results };
   } finally {

@@ -48,6 +48,9 @@ const draSpec = (extra: Partial<V1PodSpec> = {}): V1PodSpec => ({
   ...extra,
 });
 
+/** A view that knows the DRA Pod's claim template allocates an NVIDIA GPU. */
+const knowsGpuClaim = (): EngineConfig => ({ ...config(), claims: { deviceClasses: () => ['gpu.nvidia.com'], claimsListed: () => true } });
+
 interface Case {
   name: string;
   spec: () => V1PodSpec;
@@ -145,12 +148,12 @@ const apply: Case[] = [
   },
   {
     name: 'a DRA Pod (claims, no extended resource) gets the default pool, and a second pass adds no other pool',
-    spec: () => draSpec({ tolerations: defaultTolerations() }), policy: () => withDefault('l4'),
+    spec: () => draSpec({ tolerations: defaultTolerations() }), policy: () => withDefault('l4'), cfg: knowsGpuClaim,
     tolerations: [...(defaultTolerations() ?? []), gpuToleration()], nodeSelector: L4, notes: 2,
   },
   {
     name: 'a DRA Pod selecting l4 tolerates l4 only, not pools whose labels merely do not contradict',
-    spec: () => draSpec({ nodeSelector: L4 }), policy: () => policy(),
+    spec: () => draSpec({ nodeSelector: L4 }), policy: () => policy(), cfg: knowsGpuClaim,
     tolerations: [gpuToleration()], nodeSelector: L4, notes: 1,
   },
 ];

@@ -2,7 +2,7 @@ import type { V1PodSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { NamespacePolicy } from '../../src/policy/types.js';
 import { acceleratorAllowed as rule } from '../../src/rules/accelerator-allowed.js';
-import { analysisOf, cpuContainer, gpuContainer, podSpec, policy } from '../support/fixtures.js';
+import { analysisOf, config, cpuContainer, gpuContainer, podSpec, policy } from '../support/fixtures.js';
 import { expectOne, expectPass, expectSkip, expectSkipGuard, failures, limitOnly } from './helpers.js';
 
 const ID = 'accelerator-allowed';
@@ -95,6 +95,16 @@ describe(ID, () => {
   });
 
   describe('resource claims of a class that cannot be told', () => {
+    it('offline (no view lists claims), warns that it cannot be classified, even where claims are assumed', () => {
+      const [f, ...rest] = failures(rule.check(analysisOf({
+        containers: [{ name: 'c', image: 'x', resources: { claims: [{ name: 'g' }] } }],
+        resourceClaims: [{ name: 'g', resourceClaimTemplateName: 'unknown-template' }],
+      } as V1PodSpec, noAccelerators())));
+      expect(rest).toEqual([]);
+      expect(f).toMatchObject({ ruleId: ID, path: 'spec.resourceClaims[0]', advisory: true });
+      expect(f?.fix).toContain('cluster view');
+    });
+
     const claimed = (): V1PodSpec => ({
       containers: [{ name: 'c', image: 'x', resources: { claims: [{ name: 'g' }] } }],
       resourceClaims: [{ name: 'g', resourceClaimTemplateName: 'unknown-template' }],
@@ -108,8 +118,9 @@ describe(ID, () => {
       expect(f?.message).toContain('cannot be classified');
     });
 
-    it('denies it where accelerators are not allowed when claims are assumed to be accelerators (the default)', () => {
-      const [f] = failures(rule.check(analysisOf(claimed(), noAccelerators())));
+    it('denies it where accelerators are not allowed when claims are assumed to be accelerators (the default) and a live view lists claims', () => {
+      const live = { ...config(), claims: { deviceClasses: () => undefined, claimsListed: () => true } };
+      const [f] = failures(rule.check(analysisOf(claimed(), noAccelerators(), live)));
       expect(f).toMatchObject({ ruleId: ID, path: 'spec.resourceClaims[0]' });
       expect(f?.advisory).toBeUndefined();
     });

@@ -101,3 +101,15 @@ describe(ID, () => {
     expect(findings[1]?.message).toContain('pool a100');
   });
 });
+
+describe('gpu-squatting and claims of unknown class', () => {
+  it('skips a Pod whose resource claim cannot be classified offline, and fails the same Pod without the claim', () => {
+    const withClaim = {
+      containers: [{ name: 'c', image: 'x', resources: { claims: [{ name: 'g' }] } }],
+      resourceClaims: [{ name: 'g', resourceClaimTemplateName: 'somewhere' }],
+      tolerations: [gpuToleration()],
+    } as V1PodSpec;
+    const without = { containers: [cpuContainer()], tolerations: [gpuToleration()] } as V1PodSpec;
+    expectSkipGuard(rule, analysisOf(withClaim), analysisOf(without));
+  });
+});
