@@ -14,6 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readPolicyFiles, renderPoliciesConfigMap, yamlString } from '../manifests/generate-policies-configmap.mjs';
 import { parseYamlDocuments } from '../src/util/yaml.js';
 import { kindKey, WORKLOAD_KINDS } from '../src/workload/kinds.js';
+
+const OPERATIONS = new Map(WORKLOAD_KINDS.map((k) => [kindKey(k), [...k.operations].sort()]));
 import { supportedKinds } from '../src/workload/pod-spec.js';
 import { describeWithTool, itWithTool, probeTool } from './support/tools.js';
 import { EXCLUDED_NAMESPACES } from '../src/admission/exclusions.js';
@@ -227,7 +229,7 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
     const expected = (mutatingPods: boolean): Map<string, Coverage> => new Map(supportedKinds().map((kind) => {
       const group = kind.slice(0, kind.indexOf('/'));
       return [resourceOf(kind), {
-        operations: kind === '/Pod' && mutatingPods ? ['CREATE'] : ['CREATE', 'UPDATE'],
+        operations: kind === '/Pod' && mutatingPods ? ['CREATE'] : OPERATIONS.get(kind) ?? [],
         scope: CLUSTER_SCOPED.has(kind) ? 'Cluster' : 'Namespaced',
         apiVersions: BUILT_IN_GROUPS.has(group) ? ['v1'] : ['*'],
       }];

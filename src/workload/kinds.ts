@@ -53,7 +53,17 @@ export interface WorkloadKind {
   podSpecs: PodSpecLocation;
   /** What its operator adds to the Pods it creates (see OperatorFills). */
   fills?: OperatorFills;
+  /** The operations the shipped webhook configurations send for it. */
+  operations: readonly ('CREATE' | 'UPDATE')[];
 }
+
+/**
+ * Kinds judged on CREATE only. The Argo controller writes a running Workflow's progress into the
+ * object itself (no status subresource), many times a minute; with a fail-closed validating webhook
+ * an outage would stall every running workflow, and the templates of a submitted Workflow do not
+ * change anyway (a resubmission is a new object).
+ */
+const CREATE_ONLY = new Set(['argoproj.io/Workflow']);
 
 const TEMPLATE = ['/spec/template'];
 const replicaSpecs = (field: string): PodSpecLocation => ({ patterns: [`/spec/${field}/*/template`] });
@@ -170,6 +180,7 @@ const ROWS: Row[] = [
 
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ROWS.map(([group, kind, versions, plural, project, podSpecs, scope, fills]) => ({
   group, kind, versions, plural, project, podSpecs, scope: scope ?? 'Namespaced', ...(fills ? { fills } : {}),
+  operations: CREATE_ONLY.has(`${group}/${kind}`) ? ['CREATE'] : ['CREATE', 'UPDATE'],
 }));
 
 /** `group/Kind`, the core group empty: `/Pod`, `apps/Deployment`. */
