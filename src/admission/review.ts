@@ -1,7 +1,6 @@
 import { Ajv } from 'ajv';
 import { ajvErrorMessage, ajvErrorPath } from '../util/ajv-errors.js';
 import type { EngineRequest, Operation } from '../engine/engine.js';
-import { withoutNulls } from '../util/nulls.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionVersion = (typeof ADMISSION_VERSIONS)[number];
@@ -141,10 +140,10 @@ export function toEngineRequest(review: AdmissionReview): EngineRequest {
     namespace: r.namespace ?? meta?.namespace ?? '',
     name: r.name,
     subResource: r.subResource,
-    // The API server never sends `field: null` (decoding makes it the Go zero value); should a
-    // review carry one anyway, it is the field left out, never a type error.
-    object: r.object ? withoutNulls(r.object) : undefined,
-    oldObject: r.oldObject ? withoutNulls(r.oldObject) : undefined,
+    // A struct field written as null (never sent by the API server) is read as left out by the
+    // engine's shape check, without a walk of every review here.
+    object: r.object ?? undefined,
+    oldObject: r.oldObject ?? undefined,
     userInfo: { username: r.userInfo?.username, groups: Array.isArray(r.userInfo?.groups) ? r.userInfo.groups : undefined },
   };
 }

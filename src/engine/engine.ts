@@ -7,7 +7,9 @@ import { workloadKind } from '../workload/kinds.js';
 import { clusterScopePolicy } from '../policy/cluster-scope.js';
 import { unknownKindFindings } from './unknown-kinds.js';
 import { RULES } from '../rules/index.js';
+import { withoutNulls } from '../util/nulls.js';
 import { checkPodSpecShape } from '../workload/shape.js';
+import type { PodSpecTarget } from '../workload/target.js';
 import { analyse } from './analyse.js';
 import { mutatePod, validatePod } from './evaluate.js';
 import { type PatchOperation } from './types.js';
@@ -15,6 +17,20 @@ import { templateFindings } from './templates.js';
 import type { EngineConfig, Finding, MutationNote, PodAnalysis, RequestUser } from './types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+/**
+ * The shape check, with struct fields written as `null` read as left out (the API server decodes
+ * them to zero values and never sends them; files and hand-made reviews may carry them). The copy
+ * without nulls is made only when the spec as given fails: nothing extra on the usual path.
+ */
+function shapeChecked(target: PodSpecTarget): { target: PodSpecTarget; bad?: ReturnType<typeof checkPodSpecShape> } {
+  const bad = checkPodSpecShape(target.spec, target.path);
+  if (!bad) return { target };
+  const spec = withoutNulls(target.spec);
+  if (spec === target.spec) return { target, bad };
+  const retried = { ...target, spec };
+  return { target: retried, bad: checkPodSpecShape(spec, target.path) };
+}
 
 /** What the engine needs of a review; the same shape the audit builds from manifests. */
 export interface EngineRequest {
@@ -116,8 +132,8 @@ export class Engine {
     delete verdict.skipped;
     const shape: Finding[] = [];
     const analyses: PodAnalysis[] = [];
-    for (const target of targets) {
-      const bad = checkPodSpecShape(target.spec, target.path);
+    for (const found of targets) {
+      const { target, bad } = shapeChecked(found);
       if (bad) {
         shape.push({ ruleId: SHAPE_RULE, path: bad.path, message: bad.message, fix: 'correct the field to the type the Kubernetes API defines' });
         continue;
