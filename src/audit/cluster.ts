@@ -25,6 +25,10 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   for (const n of await listAll(kc, 'v1', 'Namespace')) cache.namespace('add', n as never);
   for (const p of await listAll(kc, 'scheduling.k8s.io/v1', 'PriorityClass').catch(() => [])) cache.priorityClass('add', p as never);
   cache.markSynced('priorityclasses');
+  // Bound Pods (spec.nodeName) are judged against their node, as the webhook does with its view.
+  const nodes = await listAll(kc, 'v1', 'Node').catch(() => undefined);
+  for (const n of nodes ?? []) cache.node('add', n as never);
+  if (nodes) cache.markSynced('nodes');
   const templates = await listAll(kc, 'resource.k8s.io/v1', 'ResourceClaimTemplate', namespace).catch(() => undefined);
   for (const t of templates ?? []) cache.claimTemplate('add', t as never);
   if (templates) cache.markSynced('resourceclaimtemplates');
