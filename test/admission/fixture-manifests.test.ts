@@ -4,13 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
-import { POLICIES_DIR, PUBLIC_DIR, shippedEngine } from '../support/app.js';
+import { PUBLIC_DIR, shippedEngine } from '../support/app.js';
 import { admit, requestFor } from '../support/corpus.js';
-import { describeManifests, describeTemplateSpecifics, workloads } from '../support/manifest-suite.js';
-import { contextOf } from '../../src/audit/run.js';
-import { engineFor } from '../../src/engine/build.js';
-import { loadPolicyDir } from '../../src/server/policy-files.js';
-import { loadManifest } from '../support/corpus.js';
+import { describeDraSpecifics, describeManifests, describeTemplateSpecifics, workloads } from '../support/manifest-suite.js';
 
 /** What the shipped policies say of each manifest in the `research` namespace. */
 const EXPECTED: Record<string, string> = {
@@ -68,25 +64,7 @@ describe('fixture specifics', () => {
     expect(v.denials.map((f) => f.path)).toContain('spec.predictor.model.resources.limits[nvidia.com/gpu]');
   });
 
-  it('a DRA Pod counts as an accelerator Pod when its claim template is known (here: from the same file)', async () => {
-    const docs = loadManifest('dra-claim-template-pod.yaml').map((object, i) => ({ file: 'f', line: 1, index: i + 1, object: object as unknown as Record<string, unknown> }));
-    const set = await loadPolicyDir(POLICIES_DIR);
-    const pod = workloads('dra-claim-template-pod.yaml').find((o) => o.kind === 'Pod')!;
-    const { mutated, validated } = admit(engineFor(set, [], contextOf(docs, 'research')), requestFor(pod, 'research'));
-    expect(mutated.notes.map((n) => n.mutator)).toContain('termination-grace');
-    expect(mutated.assumptions).toEqual([]);
-    expect(validated.denials).toEqual([]);
-    const denied = admit(engineFor(set, [], contextOf(docs, 'default')), requestFor(pod, 'default')).validated;
-    expect(denied.denials.map((f) => f.path)).toContain('spec.resourceClaims[0]');
-  });
-
-  it('offline, a claim whose template nobody can see is warned as unclassifiable, neither guessed nor silent', () => {
-    const pod = workloads('dra-claim-template-pod.yaml').find((o) => o.kind === 'Pod')!;
-    const { mutated, validated } = admit(shipped, requestFor(pod, 'default'));
-    expect(mutated.assumptions.join()).toContain('ResourceClaimTemplate paired-gpu not counted as an accelerator');
-    expect(validated.denials).toEqual([]);
-    expect(validated.warnings.map((f) => [f.ruleId, f.path])).toContainEqual(['accelerator-allowed', 'spec.resourceClaims[0]']);
-  });
+  describeDraSpecifics(PUBLIC_DIR, 'dra-claim-template-pod.yaml', 'paired-gpu');
 
   it('a renamed time-sliced resource no pool offers is denied by pool selection, not allowed by accident', () => {
     const [deployment] = workloads('timeslicing-shared-gpu-deployment.yaml');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Engine } from '../../src/engine/engine.js';
 import { POLICIES_DIR, shippedEngine } from '../support/app.js';
 import { admit, type K8sObject, requestFor } from '../support/corpus.js';
-import { describeManifests, describeTemplateSpecifics, workloads as manifestWorkloads } from '../support/manifest-suite.js';
+import { describeDraSpecifics, describeManifests, describeTemplateSpecifics, workloads as manifestWorkloads } from '../support/manifest-suite.js';
 import { PUBLIC_CORPUS } from './paths.js';
 
 /** What the shipped policies say of each real manifest in the `research` namespace. */
@@ -66,15 +66,7 @@ describe('corpus specifics', () => {
     expect(v.denials.map((f) => f.path)).toContain('spec.predictor.model.resources.limits[nvidia.com/gpu]');
   });
 
-  it('a DRA Pod counts as an accelerator Pod, and says what it assumed', () => {
-    const pod = workloads('dra-driver-gpu--quickstart-gpu-test-mps.yaml').find((o) => o.kind === 'Pod')!;
-    const { mutated, validated } = admit(shipped, requestFor(pod, 'research'));
-    expect(mutated.notes.map((n) => n.mutator)).toContain('termination-grace');
-    expect(mutated.assumptions.join()).toContain('ResourceClaimTemplate shared-gpu counted as an accelerator');
-    expect(validated.denials).toEqual([]);
-    const denied = admit(shipped, requestFor(pod, 'default')).validated;
-    expect(denied.denials.map((f) => f.path)).toContain('spec.resourceClaims[0]');
-  });
+  describeDraSpecifics(PUBLIC_CORPUS, 'dra-driver-gpu--quickstart-gpu-test-mps.yaml', 'shared-gpu');
 
   it('manifests read from disk keep their bytes: the corpus is not modified', () => {
     expect(readFileSync(join(POLICIES_DIR, 'research.yaml'), 'utf8')).toContain('name: research');

@@ -395,7 +395,11 @@ describe.skipIf(!ASSETS)('gpu-admission in front of kube-apiserver', () => {
       const [stored] = (await list(WEBHOOK_NAMESPACE)).items;
       expect(stored?.['metadata']?.['managedFields']?.[0]?.['manager']).toBe('gpu-admission');
       expect(stored?.['results'].some((r: Record<string, any>) => r['result'] === 'fail' && r['rule'] === 'accelerator-allowed' && r['resources'][0]['name'] === 'audit-finds-me')).toBe(true);
-      expect((await list('inference')).items[0]?.['summary']?.['pass']).toBeGreaterThan(0);
+      // Judged, not failed: with the cluster's Nodes in view (none here offers a GPU), the pending
+      // Pods there also get node-availability's advisory warning.
+      const summary = (await list('inference')).items[0]?.['summary'] as Record<string, number> | undefined;
+      expect((summary?.['pass'] ?? 0) + (summary?.['warn'] ?? 0)).toBeGreaterThan(0);
+      expect(summary?.['fail'] ?? 0).toBe(0);
       const again = await cli(['-A', '--write-reports', '-o', 'json', '--excluded-namespaces', '']);
       expect(again.code).toBe(1);
       expect((await list(WEBHOOK_NAMESPACE)).items).toHaveLength(1);

@@ -9,10 +9,25 @@ import { parsePolicies } from '../../src/policy/parse.js';
 import { loadPolicyDir, readPolicyFiles } from '../../src/server/policy-files.js';
 import { contextOf } from '../../src/audit/run.js';
 import type { PolicySet } from '../../src/policy/types.js';
+import type { ClusterCache } from '../../src/cluster/cache.js';
 import { engineFor } from '../../src/engine/build.js';
 import { findPodSpecs } from '../../src/workload/pod-spec.js';
 import { POLICIES_DIR, shippedEngine } from './app.js';
 import { admit, groupOf, type K8sObject, loadManifest, publicManifests, requestFor, summary } from './corpus.js';
+
+/**
+ * The file's other objects (claim templates, claims, namespaces) as the cluster view, as `audit`
+ * reads them. The suites judge every workload in the namespace they name, so the file's namespaced
+ * context objects move there with them.
+ */
+export function contextFor(file: string, dir: string | undefined, ns: string): ClusterCache {
+  const sources = loadManifest(file, dir).map((object, i) => {
+    const o = object as unknown as Record<string, unknown>;
+    const moved = o['kind'] === 'Namespace' || o['kind'] === 'DeviceClass' ? o : { ...o, metadata: { ...(o['metadata'] as object), namespace: ns } };
+    return { file, line: 1, index: i + 1, object: moved };
+  });
+  return contextOf(sources, ns);
+}
 
 /** The accelerator objects of a manifest file (the ones carrying Pod specs). */
 export function workloads(file: string, dir?: string): K8sObject[] {
@@ -69,7 +84,7 @@ export function describeManifests(dir: string, expected: Record<string, string>)
   describe.each(publicManifests(dir))('%s', (file) => {
     const objects = (): K8sObject[] => workloads(file, dir);
     // The file's other objects (claim templates, namespaces) inform the judgement, as in `audit`.
-    const context = (ns: string) => contextOf(loadManifest(file, dir).map((object, i) => ({ file, line: 1, index: i + 1, object: object as unknown as Record<string, unknown> })), ns);
+    const context = (ns: string): ClusterCache => contextFor(file, dir, ns);
     const shipped = { for: (ns: string): Engine => engineFor(shippedSet, [], context(ns)) };
 
     it('is judged by the shipped policies as documented', () => {
@@ -163,5 +178,34 @@ export function describeTemplateSpecifics(dir: string, files: { deployment: stri
     const [job] = workloads(files.pytorchJob, dir);
     const v = admit(shipped, requestFor(job!, 'inference')).validated;
     expect(v.denials.map((f) => f.path)).toContain('spec.pytorchReplicaSpecs.Master.template.spec.containers[0].resources.limits.memory');
+  });
+}
+
+/**
+ * A DRA Pod (claims, no extended resource): an accelerator Pod when its claim template is known
+ * (here: from the same file), and offline, without the template, warned as unclassifiable —
+ * neither guessed nor silent.
+ */
+export function describeDraSpecifics(dir: string, file: string, template: string): void {
+  let set: PolicySet;
+  beforeAll(async () => {
+    set = await loadPolicyDir(POLICIES_DIR);
+  });
+  const pod = (): K8sObject => workloads(file, dir).find((o) => o.kind === 'Pod')!;
+
+  it('a DRA Pod counts as an accelerator Pod when its claim template is known', () => {
+    const { mutated, validated } = admit(engineFor(set, [], contextFor(file, dir, 'research')), requestFor(pod(), 'research'));
+    expect(mutated.notes.map((n) => n.mutator)).toContain('termination-grace');
+    expect(mutated.assumptions).toEqual([]);
+    expect(validated.denials).toEqual([]);
+    const denied = admit(engineFor(set, [], contextFor(file, dir, 'default')), requestFor(pod(), 'default')).validated;
+    expect(denied.denials.map((f) => f.path)).toContain('spec.resourceClaims[0]');
+  });
+
+  it('offline, a claim whose template nobody can see is warned as unclassifiable, neither guessed nor silent', () => {
+    const { mutated, validated } = admit(engineFor(set), requestFor(pod(), 'default'));
+    expect(mutated.assumptions.join()).toContain(`ResourceClaimTemplate ${template} not counted as an accelerator`);
+    expect(validated.denials).toEqual([]);
+    expect(validated.warnings.map((f) => [f.ruleId, f.path])).toContainEqual(['accelerator-allowed', 'spec.resourceClaims[0]']);
   });
 }
