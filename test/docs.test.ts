@@ -3,7 +3,7 @@
  * src/docs/tables.ts renders from the registries and the shipped policies now, and every rule,
  * mutator and kind is documented.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedSections, currentSections, replaceSections } from '../src/docs/tables.js';
@@ -102,5 +102,32 @@ describe('links into docs/', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+});
+
+describe('the attacks table of docs/security.md', () => {
+  const text = readFileSync(join(ROOT, 'docs', 'security.md'), 'utf8');
+  const section = text.slice(text.indexOf('## Attacks tried'));
+  const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| attack') && !l.startsWith('| ---'))
+    .map((l) => l.slice(2, -2).split(' | '));
+
+  it('every row either names test files that exist (and the test titles it quotes), or says it has none', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(13);
+    for (const cells of rows) {
+      expect(cells, cells[0]).toHaveLength(5);
+      const [attack, , , coveredBy = '', status = ''] = cells;
+      const files = [...coveredBy.matchAll(/`(test\/[^`]+)`(?: \(([^)]+)\))?/g)];
+      if (status === 'open: no test yet') {
+        expect(files, `${attack}: names no test`).toEqual([]);
+        continue;
+      }
+      expect(status, attack).toBe('tested');
+      expect(files.length, `${attack}: names a test file`).toBeGreaterThan(0);
+      for (const [, file = '', title] of files) {
+        expect(existsSync(join(ROOT, file)), `${attack}: ${file} exists`).toBe(true);
+        const source = readFileSync(join(ROOT, file), 'utf8');
+        if (title) expect(source, `${file} has a test "${title}"`).toContain(title);
+      }
+    }
   });
 });

@@ -20,16 +20,28 @@ describe('bypass resistance', () => {
     expect(engine().validate(req).denials.map((f) => f.ruleId)).toEqual(['gpu-squatting']);
   });
 
-  it('the DaemonSet controller may create DaemonSet Pods that tolerate GPU taints', () => {
+  it('the DaemonSet controller may create the Pods of a named node agent that tolerate GPU taints', () => {
+    const agents = engine([policy({ nodeAgents: [{ name: 'ds' }] })]);
     for (const username of ['system:serviceaccount:kube-system:daemon-set-controller', 'system:kube-controller-manager']) {
       const req = { ...createRequest(squatter(dsOwner)), userInfo: { username } };
-      expect(engine().validate(req).denials).toEqual([]);
+      expect(agents.validate(req).denials).toEqual([]);
+      // Being a DaemonSet is not enough: one the policy does not name is judged like any workload.
+      expect(engine().validate(req).denials.map((f) => f.ruleId)).toEqual(['gpu-squatting']);
     }
   });
 
-  it('a DaemonSet template may tolerate GPU taints (node agents)', () => {
+  it('a forged ownerReference naming a node agent still does not exempt a tenant\'s Pod', () => {
+    const req = { ...createRequest(squatter(dsOwner)), userInfo: { username: 'alice', groups: ['system:authenticated'] } };
+    expect(engine([policy({ nodeAgents: [{ name: 'ds' }] })]).validate(req).denials.map((f) => f.ruleId)).toEqual(['gpu-squatting']);
+  });
+
+  it('a DaemonSet template may tolerate GPU taints only when the policy names it (spec.nodeAgents)', () => {
     const ds = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'dcgm', namespace: 'team' }, spec: { template: { spec: { containers: [cpuContainer()], tolerations: [{ operator: 'Exists' }] } } } };
-    expect(engine().validate({ kind: { group: 'apps', kind: 'DaemonSet' }, operation: 'CREATE', namespace: 'team', object: ds }).denials).toEqual([]);
+    const req = { kind: { group: 'apps', kind: 'DaemonSet' }, operation: 'CREATE' as const, namespace: 'team', object: ds };
+    expect(engine([policy({ nodeAgents: [{ name: 'dcgm' }] })]).validate(req).denials).toEqual([]);
+    // A tenant DaemonSet tolerating GPU taints in a normal namespace gets every GPU node: denied.
+    expect(engine().validate(req).denials.map((f) => [f.ruleId, f.path])).toEqual([['gpu-squatting', 'spec.template.spec.tolerations[0]']]);
+    expect(engine([policy({ nodeAgents: [{ name: 'other' }] })]).validate(req).denials.map((f) => f.ruleId)).toEqual(['gpu-squatting']);
   });
 
   it('an UPDATE cannot add GPU tolerations to a running non-GPU Pod', () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseCel } from '@marcbachmann/cel-js';
 import { readPolicyFiles, renderPoliciesConfigMap, yamlString } from '../manifests/generate-policies-configmap.mjs';
 import { parseYamlDocuments } from '../src/util/yaml.js';
 import { kindKey, WORKLOAD_KINDS } from '../src/workload/kinds.js';
@@ -87,9 +88,12 @@ const mutating = (objects: K8sObject[]): Webhook => {
 };
 const validating = (objects: K8sObject[]): Webhook => {
   const c = one<WebhookConfiguration>(objects, 'ValidatingWebhookConfiguration', 'gpu-admission');
-  expect(c.webhooks.map((w) => w.name)).toEqual(['validate.gpu-admission.io']);
+  expect(c.webhooks.map((w) => w.name)).toEqual(['validate.gpu-admission.io', 'namespace-labels.gpu-admission.io']);
   return c.webhooks[0] as Webhook;
 };
+/** The namespace-labels guard: its own entry of the validating configuration. */
+const namespaceLabels = (objects: K8sObject[]): Webhook =>
+  one<WebhookConfiguration>(objects, 'ValidatingWebhookConfiguration', 'gpu-admission').webhooks[1] as Webhook;
 
 interface Coverage {
   operations: string[];
@@ -247,7 +251,16 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
       expect(coverage(validating(base()).rules ?? [])).toEqual(expected(false));
     });
 
-    it.each([['mutating', mutating], ['validating', validating]] as const)('%s: no side effects, v1 and v1beta1 reviews, a short timeout, system namespaces excluded', (_, pick) => {
+    it('namespace-labels: Namespaces on CREATE and UPDATE at /validate, failing open, the same exclusions', () => {
+      const w = namespaceLabels(base());
+      expect(coverage(w.rules ?? [])).toEqual(new Map([['/namespaces', { operations: ['CREATE', 'UPDATE'], scope: 'Cluster', apiVersions: ['v1'] }]]));
+      expect(w.clientConfig).toEqual(validating(base()).clientConfig);
+      expect(w.failurePolicy).toBe('Ignore');
+      expect(w.namespaceSelector).toEqual(validating(base()).namespaceSelector);
+      expect(w.matchConditions).toBeUndefined();
+    });
+
+    it.each([['mutating', mutating], ['validating', validating], ['namespace-labels', namespaceLabels]] as const)('%s: no side effects, v1 and v1beta1 reviews, a short timeout, system namespaces excluded', (_, pick) => {
       const w = pick(base());
       expect(w.sideEffects).toBe('None');
       expect(w.admissionReviewVersions).toEqual(['v1', 'v1beta1']);
@@ -408,6 +421,7 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
       const objects = overlay(name);
       expect(validating(objects).failurePolicy).toBe(policy);
       expect({ ...validating(objects), failurePolicy: undefined }).toEqual({ ...validating(base()), failurePolicy: undefined });
+      expect(namespaceLabels(objects)).toEqual(namespaceLabels(base()));
       expect(mutating(objects)).toEqual(mutating(base()));
       expect(ids(objects)).toEqual(ids(base()));
     });
@@ -424,6 +438,9 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
         // A light syntax check (the API server compiles it): balanced brackets.
         for (const [open, close] of [['(', ')'], ['[', ']']] as const) expect(expr.split(open).length, `${open}${close} balanced`).toBe(expr.split(close).length);
         expect(expr).toContain("request.resource.resource != 'pods'");
+        // The expression evaluated on admitted Pods below, as the component file spells it.
+        const file = parseYamlDocuments(readFileSync(join(MANIFESTS, 'components', 'match-conditions', 'match-conditions.yaml'), 'utf8'))[0]?.value as { value: { expression: string }[] }[];
+        expect(expr).toBe(file[0]?.value[0]?.expression);
         for (const key of ['nvidia.com/', 'amd.com/', 'google.com/tpu', 'habana.ai/', 'cloud.google.com/gke-accelerator', 'cloud.google.com/gke-tpu']) {
           expect(expr).toContain(`'${key}'`);
         }
@@ -496,6 +513,64 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
       expect(one<WebhookConfiguration>(objects, 'ValidatingWebhookConfiguration').metadata.annotations?.['cert-manager.io/inject-ca-from']).toBeDefined();
     });
 
+    it('network-policy: the review port from the API server only, the health port from monitoring only', () => {
+      interface Peer { ipBlock?: { cidr: string; except?: string[] }; namespaceSelector?: V1LabelSelector; podSelector?: V1LabelSelector }
+      interface Rule { ports?: { port: number | string; protocol?: string }[]; from?: Peer[] }
+      interface NetworkPolicy extends K8sObject { spec: { podSelector: V1LabelSelector; policyTypes: string[]; ingress: Rule[]; egress?: Rule[] } }
+      const objects = overlay('network-policy');
+      const d = one<V1Deployment>(objects, 'Deployment', 'gpu-admission');
+      const np = one<NetworkPolicy>(objects, 'NetworkPolicy', 'gpu-admission');
+      expect(np.metadata.namespace).toBe(d.metadata?.namespace);
+      expect(selects(np.spec.podSelector, d.spec?.template.metadata?.labels)).toBe(true);
+      expect(np.spec.policyTypes).toEqual(['Ingress']);
+      expect(np.spec.egress).toBeUndefined();
+      // Every rule names its port and its sources: a rule without `from` admits everyone.
+      for (const r of np.spec.ingress) {
+        expect(r.ports?.length, 'ports').toBe(1);
+        expect(r.from?.length, 'from').toBeGreaterThan(0);
+        for (const peer of r.from ?? []) expect(peer.ipBlock?.cidr === '0.0.0.0/0' || peer.ipBlock?.cidr === '::/0', 'no catch-all ipBlock').toBe(false);
+      }
+      const c = containerOf(d);
+      const portOf = (name: string): number | undefined => c.ports?.find((p) => p.name === name)?.containerPort;
+      const rule = (port: number | undefined): Rule | undefined => np.spec.ingress.find((r) => r.ports?.[0]?.port === port);
+      expect(portOf('https')).toBe(8443);
+      expect(Number(argValue(c.args ?? [], '--port'))).toBe(8443);
+      const review = rule(portOf('https'));
+      expect(review?.ports?.[0]?.protocol).toBe('TCP');
+      expect(review?.from?.some((p) => p.ipBlock && !p.namespaceSelector && !p.podSelector), 'an ipBlock for a control plane outside the cluster').toBe(true);
+      expect(review?.from).toContainEqual({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { component: 'kube-apiserver' } },
+      });
+      // The health port: serve listens on it, and only the monitoring namespace may reach it.
+      const healthArg = (c.args ?? []).find((a) => a.startsWith('--health-port='));
+      expect(healthArg).toBe(`--health-port=${portOf('health')}`);
+      expect(rule(portOf('health'))?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+      expect(np.spec.ingress).toHaveLength(2);
+      const r = spawnSync(process.execPath, [MAIN, ...(c.args ?? []), '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(r.stderr, 'serve accepts the args').toBe('');
+      expect(r.status).toBe(0);
+      // Nothing else changes: the Deployment gains the flag and the port, the rest is the base.
+      expect(ids(objects.filter((o) => o.kind !== 'NetworkPolicy'))).toEqual(ids(base()));
+      const baseContainer = containerOf(one<V1Deployment>(base(), 'Deployment', 'gpu-admission'));
+      expect({ ...c, args: c.args?.filter((a) => a !== healthArg), ports: c.ports?.filter((p) => p.name !== 'health') }).toEqual(baseContainer);
+      expect(validating(objects)).toEqual(validating(base()));
+    });
+
+    it('network-policy composes with match-conditions and cert-manager', () => {
+      const copy = copyManifests('composed-np');
+      const dir = join(copy, 'mine');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'kustomization.yaml'), [
+        'apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'resources: [../base]',
+        'components: [../components/cert-manager, ../components/match-conditions, ../components/network-policy]', '',
+      ].join('\n'));
+      const objects = render(dir);
+      expect(one<K8sObject>(objects, 'NetworkPolicy', 'gpu-admission')).toEqual(one<K8sObject>(overlay('network-policy'), 'NetworkPolicy', 'gpu-admission'));
+      expect(validating(objects).matchConditions).toHaveLength(1);
+      one<K8sObject>(objects, 'Certificate', 'gpu-admission-serving');
+    });
+
     it('the generated ConfigMap survives kustomize unchanged for awkward file contents', () => {
       const dir = join(tmp, 'awkward');
       mkdirSync(dir, { recursive: true });
@@ -505,6 +580,112 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
       writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\n');
       expect(one<V1ConfigMap>(render(dir), 'ConfigMap').data).toEqual(Object.fromEntries(files.map((f) => [f.name, f.content])));
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// the match-conditions CEL, evaluated (with a JS CEL implementation) on Pods as the API server
+// hands them to the webhooks: after defaulting, the ServiceAccount, DefaultTolerationSeconds and
+// Priority admission plugins. Priority runs before MutatingAdmissionWebhook (kube-apiserver's
+// AllOrderedPlugins, pkg/kubeapiserver/options/plugins.go) and writes the globalDefault class and
+// its value into every Pod that names no class.
+
+describe('the match-conditions CEL on Pods as the API server hands them over', () => {
+  const file = join(MANIFESTS, 'components', 'match-conditions', 'match-conditions.yaml');
+  const patch = parseYamlDocuments(readFileSync(file, 'utf8'))[0]?.value as { value: { name: string; expression: string }[] }[];
+  const expression = patch[0]?.value[0]?.expression ?? '';
+  const program = parseCel(expression);
+  const POD = { group: '', version: 'v1', resource: 'pods' };
+
+  /** What the API server has made of `spec` by the time the webhooks see it. */
+  function admitted(spec: Record<string, unknown>, opts: { globalDefault?: [string, number]; annotations?: Record<string, string> } = {}): object {
+    const containers = (spec['containers'] as Record<string, unknown>[]).map((c) => ({
+      imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', resources: {},
+      ...c,
+      volumeMounts: [...((c['volumeMounts'] as object[] | undefined) ?? []), { name: 'kube-api-access-x7k2p', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+    }));
+    const named = typeof spec['priorityClassName'] === 'string';
+    const [defaultClass, defaultValue] = opts.globalDefault ?? [undefined, 0];
+    return {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'p', namespace: 'team-a', ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+      spec: {
+        restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', terminationGracePeriodSeconds: 30,
+        securityContext: {}, enableServiceLinks: true, serviceAccountName: 'default', serviceAccount: 'default',
+        preemptionPolicy: 'PreemptLowerPriority',
+        ...spec,
+        containers,
+        volumes: [...((spec['volumes'] as object[] | undefined) ?? []), { name: 'kube-api-access-x7k2p', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] } }],
+        tolerations: [...((spec['tolerations'] as object[] | undefined) ?? []),
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+        ...(named ? { priority: 100000 } : defaultClass ? { priorityClassName: defaultClass, priority: defaultValue } : { priority: 0 }),
+      },
+    };
+  }
+  const sent = (object: object, resource = POD): boolean => program({ object, oldObject: null, request: { operation: 'CREATE', resource } }) as boolean;
+  const web = { name: 'web', image: 'nginx:1.27', resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi', 'ephemeral-storage': '1Gi', 'hugepages-2Mi': '64Mi' } } };
+  const GLOBAL_DEFAULTS: [string, number][] = [['default-priority', 1000], ['standard', 0], ['batch-low', -10]];
+
+  it.each(GLOBAL_DEFAULTS)('an ordinary Pod stays away from the webhook with the globalDefault %s written in', (name, value) => {
+    expect(sent(admitted({ containers: [web] }, { globalDefault: [name, value] }))).toBe(false);
+    expect(sent(admitted({ containers: [web], initContainers: [{ name: 'init', image: 'busybox' }] }, { globalDefault: [name, value] }))).toBe(false);
+  });
+
+  it('an ordinary Pod stays away without a globalDefault (priority 0)', () => {
+    expect(sent(admitted({ containers: [web] }))).toBe(false);
+  });
+
+  it('a Pod naming a class no policy lists is not sent (the documented trade-off)', () => {
+    expect(sent(admitted({ containers: [web], priorityClassName: 'high-priority' }))).toBe(false);
+  });
+
+  const policyClasses = [...new Set(Object.values(policyDirFiles()).flatMap((text) => parseYamlDocuments(text).flatMap((d) => {
+    const doc = d.value as { kind?: string; spec?: { priority?: { defaultClass?: string; allowedClasses?: string[] } } } | null;
+    const p = doc?.kind === 'NamespacePolicy' ? doc.spec?.priority : undefined;
+    return [...(p?.defaultClass ? [p.defaultClass] : []), ...(p?.allowedClasses ?? [])];
+  })))].sort();
+
+  it('lists exactly the PriorityClasses the shipped policies name', () => {
+    expect(policyClasses.length).toBeGreaterThan(0);
+    const listed = /object\.spec\.priorityClassName in \[([^\]]*)\]/.exec(expression)?.[1] ?? '';
+    expect(listed.split(',').map((s) => s.trim().replace(/^'|'$/g, '')).sort()).toEqual(policyClasses);
+  });
+
+  it.each(policyClasses)('a Pod naming %s (a class a policy restricts) is sent, with a globalDefault in the cluster', (name) => {
+    expect(sent(admitted({ containers: [web], priorityClassName: name }, { globalDefault: ['default-priority', 1000] }))).toBe(true);
+  });
+
+  const gpu = { ...web, resources: { limits: { 'nvidia.com/gpu': '1' } } };
+  it.each<[string, Record<string, unknown>, Record<string, string>?]>([
+    ['a GPU limit', { containers: [gpu] }],
+    ['a GPU limit on an init container', { containers: [web], initContainers: [gpu] }],
+    ['a DRA claim', { containers: [web], resourceClaims: [{ name: 'gpu', resourceClaimTemplateName: 'one-gpu' }] }],
+    ['a KAI gpu-fraction annotation', { containers: [web] }, { 'gpu-fraction': '0.5' }],
+    ['a system-* class', { containers: [web], priorityClassName: 'system-node-critical' }],
+    ['a toleration of every taint', { containers: [web], tolerations: [{ operator: 'Exists' }] }],
+    ['a GPU taint toleration', { containers: [web], tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] }],
+    ['a GPU nodeSelector', { containers: [web], nodeSelector: { 'nvidia.com/gpu.present': 'true' } }],
+    ['GPU node affinity', { containers: [web], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'Exists' }] }] } } } }],
+    ['NVIDIA_VISIBLE_DEVICES=all without a GPU', { containers: [{ ...web, env: [{ name: 'TZ', value: 'UTC' }, { name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' }] }] }],
+    ['a privileged container', { containers: [{ ...web, securityContext: { privileged: true } }] }],
+    ['SYS_ADMIN', { containers: [web, { ...web, name: 'side', securityContext: { capabilities: { add: ['NET_ADMIN', 'SYS_ADMIN'] } } }] }],
+    ['cap_sys_admin (any case, CAP_ prefix)', { containers: [{ ...web, securityContext: { capabilities: { add: ['cap_sys_admin'] } } }] }],
+    ['capability ALL', { containers: [{ ...web, securityContext: { capabilities: { add: ['ALL'] } } }] }],
+    ['AMD_VISIBLE_DEVICES on an init container', { containers: [web], initContainers: [{ name: 'init', image: 'busybox', env: [{ name: 'AMD_VISIBLE_DEVICES', value: '0' }] }] }],
+    ['a hostPath of the node root', { containers: [web], volumes: [{ name: 'root', hostPath: { path: '/' } }] }],
+    ['a hostPath of /dev', { containers: [web], volumes: [{ name: 'dev', hostPath: { path: '/dev' } }] }],
+  ])('a Pod with %s is sent, with a globalDefault in the cluster', (_what, spec, annotations) => {
+    expect(sent(admitted(spec, { globalDefault: ['default-priority', 1000], ...(annotations ? { annotations } : {}) }))).toBe(true);
+  });
+
+  it('privileged: false, narrow or dropped capabilities and other env vars do not send a Pod', () => {
+    const tidy = { ...web, env: [{ name: 'LOG_LEVEL', value: 'info' }], securityContext: { privileged: false, capabilities: { add: ['NET_BIND_SERVICE', 'SYS_ADMINX'], drop: ['ALL'] } } };
+    expect(sent(admitted({ containers: [tidy] }, { globalDefault: ['default-priority', 1000] }))).toBe(false);
+  });
+
+  it('every other resource is sent (workload templates)', () => {
+    expect(sent({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: {} }, { group: 'apps', version: 'v1', resource: 'deployments' })).toBe(true);
   });
 });
 

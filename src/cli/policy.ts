@@ -5,7 +5,6 @@
 import { writeFile } from 'node:fs/promises';
 import { readInputs } from '../audit/input.js';
 import { explainNamespace } from '../policy/explain.js';
-import { describeOverlap, overlappingSelectors } from '../policy/overlap.js';
 import { checkPolicies, PolicyError } from '../policy/parse.js';
 import { policyFileSchema } from '../policy/schema.js';
 import { loadPolicyDir, readPolicyFiles } from '../server/policy-files.js';
@@ -33,7 +32,8 @@ export async function validateCommand(dir: string, io: Streams): Promise<number>
     return 1;
   }
   const checked = checkPolicies(files);
-  const problems = files.length === 0 ? [`${dir}: no policy files (*.yaml, *.yml, *.json)`] : [...checked.problems, ...overlappingSelectors(checked.policies).map(describeOverlap)];
+  // checkPolicies reports overlapping selectors too (the same check serve applies on load).
+  const problems = files.length === 0 ? [`${dir}: no policy files (*.yaml, *.yml, *.json)`] : checked.problems;
   if (problems.length > 0) {
     io.stderr.write(`${new PolicyError(problems).message}\n`);
     return 1;
@@ -72,9 +72,11 @@ export const policyCommand: Command = {
 
 validate   schema and cross-document checks (unknown pools, a default pool outside the allowed
            pools, duplicate names, a namespace named twice, two defaults, exemptions naming unknown
-           rule ids) and overlapping namespace selectors: two policies whose selectors can match the
+           rule ids, ownerKinds without the controller's users/groups, an exempt policy that does
+           not name its namespaces) and overlapping namespace selectors: two policies whose selectors can match the
            same labels (the first by name would govern such a namespace and the other never apply
-           there). Every problem is listed in one run. Exit 0 valid, 1 invalid.
+           there). serve runs the same checks on every load. Every problem is listed in one run.
+           Exit 0 valid, 1 invalid.
 explain    which policy governs the namespace (by name, by its labels, or as the default) and its
            effective settings: mode, pools, default pool and what Pods receive, start-up budget,
            grace, priority, requirements, mutations, exemptions. Offline, only the namespace's name

@@ -16,6 +16,11 @@ export interface AnalysisInput {
   /** Kind of the object under review (`apps/DaemonSet`), for templates. */
   objectKind?: string;
   userInfo?: RequestUser;
+  /**
+   * An analysis of the same target before mutation: its selection is reused when the mutators left
+   * nodeSelector, affinity and nodeName alone (copy-on-write keeps the same objects).
+   */
+  prior?: PodAnalysis;
 }
 
 /**
@@ -33,9 +38,26 @@ function isDaemonSetWorkload(input: AnalysisInput): boolean {
   return input.userInfo?.username === undefined || DAEMONSET_CONTROLLERS.has(input.userInfo.username);
 }
 
-function controllerKind(meta: V1ObjectMeta | undefined): string | undefined {
+function controllerRef(meta: V1ObjectMeta | undefined): { kind?: unknown; name?: unknown } | undefined {
   const refs = Array.isArray(meta?.ownerReferences) ? meta.ownerReferences : [];
-  return refs.find((r) => r && r.controller === true)?.kind;
+  return refs.find((r) => r && r.controller === true);
+}
+
+function controllerKind(meta: V1ObjectMeta | undefined): string | undefined {
+  const kind = controllerRef(meta)?.kind;
+  return typeof kind === 'string' ? kind : undefined;
+}
+
+/**
+ * A node agent the policy names (spec.nodeAgents): the DaemonSet of that name, or a Pod the
+ * DaemonSet controller creates for it. Being a DaemonSet is not enough: any tenant may create one.
+ */
+function isNamedNodeAgent(input: AnalysisInput, daemonSet: boolean): boolean {
+  const agents = input.policy.nodeAgents;
+  if (!daemonSet || agents.length === 0) return false;
+  const meta = input.target.isTemplate ? input.objectMeta : input.objectMeta ?? input.target.metadata;
+  const name = input.target.isTemplate ? meta?.name : controllerRef(meta)?.name;
+  return typeof name === 'string' && agents.includes(name);
 }
 
 export function ownerKindOf(input: Pick<AnalysisInput, 'objectMeta' | 'target'>): string | undefined {
@@ -47,7 +69,10 @@ function chosenPriorityClass(name: unknown, config: EngineConfig): string | unde
   return name === config.cluster?.globalDefaultClass() && !name.startsWith('system-') ? undefined : name;
 }
 
-export function analyse(input: AnalysisInput): PodAnalysis {
+const SELECTION_FIELDS = ['nodeSelector', 'affinity', 'nodeName'] as const;
+
+export function analyse(withPrior: AnalysisInput): PodAnalysis {
+  const { prior, ...input } = withPrior;
   const { target, policy, config } = input;
   const dra = draAccelerators(policy.accelerators.deviceClasses, config.claims?.deviceClassList?.(), (r) => config.accelerators.matches(r));
   const acc = analyseAccelerators(target.spec, config.accelerators, {
@@ -62,9 +87,11 @@ export function analyse(input: AnalysisInput): PodAnalysis {
       listed: (kind) => config.claims?.claimsListed?.(kind) ?? false,
     },
   });
-  const selection = selectionOf(target.spec, target.path);
-  const alts = alternatives(selection, target.spec);
+  const same = prior?.target.path === target.path && SELECTION_FIELDS.every((k) => prior.target.spec[k] === target.spec[k]);
+  const selection = same ? prior.selection : selectionOf(target.spec, target.path);
+  const alts = same ? prior.alternatives : alternatives(selection, target.spec);
   const gates = target.spec.schedulingGates;
+  const daemonSet = isDaemonSetWorkload(input);
   return {
     ...input,
     acc,
@@ -72,7 +99,8 @@ export function analyse(input: AnalysisInput): PodAnalysis {
     alternatives: alts,
     candidates: candidatePools({ alts, nodeName: selection.nodeName?.name, nodes: config.cluster?.nodes() }, acc.resources, config.pools, policy),
     gated: Array.isArray(gates) && gates.length > 0,
-    daemonSet: isDaemonSetWorkload(input),
+    daemonSet,
+    nodeAgent: isNamedNodeAgent(input, daemonSet),
     chosenPriorityClass: chosenPriorityClass(target.spec.priorityClassName, config),
   };
 }

@@ -14,6 +14,8 @@ import { analyse } from './analyse.js';
 import { mutatePod, validatePod } from './evaluate.js';
 import { type PatchOperation } from './types.js';
 import { templateFindings } from './templates.js';
+import { checkNamespaceLabels } from './namespace-labels.js';
+import { ReviewBudget } from './budget.js';
 import type { EngineConfig, Finding, MutationNote, PodAnalysis, RequestUser } from './types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
@@ -57,6 +59,8 @@ export interface Verdict {
   notes: MutationNote[];
   /** What the engine assumed for lack of a cluster view (e.g. a resource claim's device class). */
   assumptions: string[];
+  /** The review was over the work budget (engine/budget.ts): the field that cost the most. */
+  overBudget?: string;
 }
 
 const empty = (skipped: string, policy?: NamespacePolicy): Verdict =>
@@ -79,6 +83,8 @@ interface Prepared {
   verdict: Verdict;
   analyses: PodAnalysis[];
   shape: Finding[];
+  /** Set when the review is over the work budget: nothing was analysed after it. */
+  tooComplex?: Finding;
 }
 
 export class Engine {
@@ -131,12 +137,18 @@ export class Engine {
     const verdict = empty('', policy);
     delete verdict.skipped;
     const shape: Finding[] = [];
+    const budget = new ReviewBudget(this.config);
     const analyses: PodAnalysis[] = [];
     for (const found of targets) {
       const { target, bad } = shapeChecked(found);
       if (bad) {
         shape.push({ ruleId: SHAPE_RULE, path: bad.path, message: bad.message, fix: 'correct the field to the type the Kubernetes API defines' });
         continue;
+      }
+      const tooComplex = budget.charge(target);
+      if (tooComplex) {
+        verdict.overBudget = tooComplex.path;
+        return { verdict, analyses: [], shape, tooComplex };
       }
       const a = analyse({
         target, namespace: req.namespace, objectMeta: meta, policy, config: this.config,
@@ -152,8 +164,13 @@ export class Engine {
   mutate(req: EngineRequest): Verdict {
     const prepared = this.prepare(req);
     if (!('analyses' in prepared)) return prepared;
-    const { verdict, analyses, shape } = prepared;
+    const { verdict, analyses, shape, tooComplex } = prepared;
     verdict.warnings.push(...shape.map((f) => ({ ...f, advisory: true })));
+    // Over the budget: allowed without a patch (validation denies it), with the reason.
+    if (tooComplex) {
+      verdict.warnings.push({ ...tooComplex, advisory: true });
+      return verdict;
+    }
     for (const a of analyses) {
       if (!mutable(a, req.operation)) continue;
       const m = mutatePod(a);
@@ -164,11 +181,28 @@ export class Engine {
     return verdict;
   }
 
+  /** A Namespace carries no Pod spec: only its labels are judged (engine/namespace-labels.ts). */
+  private namespaceLabels(req: EngineRequest): Verdict {
+    const r = checkNamespaceLabels({ ...req, policies: this.resolver.set.policies });
+    if (r.skipped !== undefined || !r.policy) return empty(r.skipped ?? 'no default policy', r.policy);
+    const verdict = empty('', r.policy);
+    delete verdict.skipped;
+    sortByMode(verdict, r.findings, r.policy);
+    return verdict;
+  }
+
   /** Validating admission. On UPDATE only findings the old object did not already have count. */
   validate(req: EngineRequest): Verdict {
+    if (req.kind.group === '' && req.kind.kind === 'Namespace' && !req.subResource) return this.namespaceLabels(req);
     const prepared = this.prepare(req);
     if (!('analyses' in prepared)) return prepared;
-    const { verdict, analyses, shape } = prepared;
+    const { verdict, analyses, shape, tooComplex } = prepared;
+    // Over the budget: judged on that alone, never compared with the old object (whose own
+    // analysis would cost as much).
+    if (tooComplex) {
+      sortByMode(verdict, [...shape, tooComplex], verdict.policy as NamespacePolicy);
+      return verdict;
+    }
     let findings = [...shape, ...analyses.flatMap((a) => findingsOf(a))];
     // The UPDATE that removes a Pod's last scheduling gate is judged in full: a gated Pod skips
     // pool selection and tolerations, so comparing with it would let anything through.

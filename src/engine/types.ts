@@ -82,6 +82,8 @@ export interface PodAnalysis {
   gated: boolean;
   /** A DaemonSet's Pod (created by the DaemonSet controller) or a DaemonSet's template. */
   daemonSet: boolean;
+  /** A DaemonSet (or its controller-created Pod) the policy names in spec.nodeAgents. */
+  nodeAgent: boolean;
   /** Who sent the request, when it came from the API server (absent in audits). */
   userInfo?: RequestUser;
   /** `group/Kind` of the object under review (`apps/DaemonSet`). */

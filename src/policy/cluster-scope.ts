@@ -39,7 +39,9 @@ export function clusterScopePolicy(set: PolicySet, ruleIds: readonly string[]): 
     startupProbe: {},
     priority: { allowedClasses: [] },
     requirements: { memoryLimit: false, cpuRequest: false, readinessProbe: false },
+    deviceIsolation: def?.deviceIsolation ?? { visibleDevices: true, privileged: true, hostPaths: true },
     mutations: { templates: false, tolerations: false, defaultPoolNodeSelector: false, startupProbe: false, terminationGracePeriod: false, priorityClass: false },
     exemptions: lifted.length > 0 ? [{ rules: lifted }] : [],
+    nodeAgents: [],
   };
 }

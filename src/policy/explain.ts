@@ -86,9 +86,10 @@ function settingLines(p: NamespacePolicy): string[] {
       e.serviceAccounts?.length ? `Pods running as ${e.serviceAccounts.join(', ')}` : undefined,
       e.users?.length ? `requests by ${e.users.join(', ')}` : undefined,
       e.groups?.length ? `requests by members of ${e.groups.join(', ')}` : undefined,
-    ].filter(Boolean).join(' or ');
+    ].filter(Boolean).join(' and '); // every field an exemption gives must match (engine/exemptions.ts)
     lines.push(`Exemption: ${e.rules.join(', ')} lifted for ${who || 'nobody (no subject given)'}.`);
   }
+  if (p.nodeAgents.length > 0) lines.push(`Node agents: DaemonSet${p.nodeAgents.length > 1 ? 's' : ''} ${p.nodeAgents.join(', ')} may tolerate GPU pool taints (gpu-squatting), their Pods when the DaemonSet controller creates them.`);
   return lines;
 }
 

@@ -28,8 +28,11 @@ export interface NamespacePolicyDoc {
     terminationGracePeriodSeconds?: number;
     priority?: { defaultClass?: string; allowedClasses?: string[] };
     requirements?: Partial<NamespacePolicy['requirements']>;
+    deviceIsolation?: Partial<NamespacePolicy['deviceIsolation']>;
     mutations?: Partial<NamespacePolicy['mutations']>;
     exemptions?: Exemption[];
+    nodeAgents?: { name: string }[];
+    namespaceLabelAdmins?: { users?: string[]; groups?: string[] };
     clusterScope?: NamespacePolicy['clusterScope'];
   };
 }
@@ -64,6 +67,7 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
     terminationGracePeriodSeconds: s.terminationGracePeriodSeconds,
     priority: { defaultClass: s.priority?.defaultClass, allowedClasses: s.priority?.allowedClasses ?? [] },
     requirements: { memoryLimit: s.requirements?.memoryLimit ?? false, cpuRequest: s.requirements?.cpuRequest ?? false, readinessProbe: s.requirements?.readinessProbe ?? false },
+    deviceIsolation: { visibleDevices: s.deviceIsolation?.visibleDevices ?? true, privileged: s.deviceIsolation?.privileged ?? true, hostPaths: s.deviceIsolation?.hostPaths ?? true },
     mutations: {
       templates: m.templates ?? false,
       tolerations: m.tolerations ?? true,
@@ -73,6 +77,8 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
       priorityClass: m.priorityClass ?? true,
     },
     exemptions: s.exemptions ?? [],
+    nodeAgents: (s.nodeAgents ?? []).map((a) => a.name),
+    ...(s.namespaceLabelAdmins ? { namespaceLabelAdmins: { users: s.namespaceLabelAdmins.users ?? [], groups: s.namespaceLabelAdmins.groups ?? [] } } : {}),
     ...(s.clusterScope ? { clusterScope: s.clusterScope } : {}),
   };
 }
@@ -94,9 +100,21 @@ export function crossCheck(pools: GpuPool[], policies: NamespacePolicy[]): strin
     // Whoever may label a namespace could otherwise exempt it: exemption goes by name only.
     const byLabels = p.namespaces.selector && (Object.keys(p.namespaces.selector.matchLabels ?? {}).some((k) => k !== NAME_LABEL)
       || (p.namespaces.selector.matchExpressions ?? []).some((e) => e.key !== NAME_LABEL));
-    if (p.exempt && (byLabels || p.isDefault)) {
+    // A selector that pins no name (`{}`, or only Exists / NotIn on the name label) matches namespaces
+    // created later too: an exempt default in effect.
+    const sel = p.namespaces.selector;
+    const pinsNames = sel !== undefined && (Object.hasOwn(sel.matchLabels ?? {}, NAME_LABEL)
+      || (sel.matchExpressions ?? []).some((e) => e.key === NAME_LABEL && e.operator === 'In'));
+    if (p.exempt && (byLabels || p.isDefault || (sel !== undefined && !pinsNames))) {
       errors.push(`${where}: spec.exempt: an exempt policy must name its namespaces (spec.namespaces.names or the immutable ${NAME_LABEL} label), not select them by labels a tenant may set, nor be the default`);
     }
+    // Anyone who may create a Pod can write an ownerReference: an owner kind proves nothing alone.
+    p.exemptions.forEach((e, i) => {
+      if (e.ownerKinds !== undefined && e.users === undefined && e.groups === undefined) {
+        errors.push(`${where}: spec.exemptions[${i}].ownerKinds: an ownerReference is written by whoever creates the Pod, so ownerKinds alone exempts any tenant; add users or groups naming the controller's identity (e.g. users: [system:serviceaccount:kube-system:job-controller])`);
+      }
+    });
+    if (p.namespaceLabelAdmins && !p.isDefault) errors.push(`${where}: spec.namespaceLabelAdmins: only the default policy (default: true) may set it`);
     if (p.clusterScope && !p.isDefault) errors.push(`${where}: spec.clusterScope: only the default policy (default: true) may set it`);
     if (!p.isDefault && p.namespaces.names.length === 0 && !p.namespaces.selector) {
       errors.push(`${where}: spec.namespaces: names or selector is required unless default: true`);

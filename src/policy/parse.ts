@@ -6,6 +6,7 @@ import { formatAjvError } from '../util/ajv-errors.js';
 import { basename, join } from 'node:path';
 import { acceleratorConfigSchema, gpuPoolSchema, namespacePolicySchema } from './schema.js';
 import { crossCheck, type GpuPoolDoc, type NamespacePolicyDoc, toPolicy, toPool } from './normalize.js';
+import { describeOverlap, overlappingSelectors } from './overlap.js';
 import { UserError } from '../util/errors.js';
 import { parseYamlDocuments } from '../util/yaml.js';
 import { type AcceleratorConfig, API_VERSION, type GpuPool, type NamespacePolicy, type PolicySet } from './types.js';
@@ -56,7 +57,7 @@ function unknownExemptionIds(p: NamespacePolicy): string[] {
 }
 
 export interface PolicyCheck {
-  /** Every problem: YAML, schema, cross-document, unknown ids. */
+  /** Every problem: YAML, schema, cross-document, unknown ids, overlapping selectors. */
   problems: string[];
   /** What parsed, even when other documents did not (for checks that can still run, e.g. overlaps). */
   pools: GpuPool[];
@@ -107,7 +108,8 @@ export function checkPolicies(files: PolicyFile[]): PolicyCheck {
       else policies.push(toPolicy(doc as NamespacePolicyDoc, basename(file.path)));
     });
   }
-  problems.push(...crossCheck(pools, policies), ...policies.flatMap(unknownExemptionIds));
+  // Overlaps are checked here, not only by `policy validate`: serve and the CLI share one path.
+  problems.push(...crossCheck(pools, policies), ...policies.flatMap(unknownExemptionIds), ...overlappingSelectors(policies).map(describeOverlap));
   if (configs.length > 1) problems.push(`more than one AcceleratorConfig (${configs.map((c) => `"${c.name}"`).join(', ')}): there is one accelerator configuration for the cluster`);
   return { problems, pools, policies, ...(configs[0] ? { accelerators: configs[0] } : {}) };
 }

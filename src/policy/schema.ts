@@ -112,6 +112,16 @@ const namespacePolicySpec = {
       additionalProperties: false,
       properties: { memoryLimit: boolSwitch, cpuRequest: boolSwitch, readinessProbe: boolSwitch },
     },
+    deviceIsolation: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'GPU device isolation rules outside exempt namespaces (each default true).',
+      properties: {
+        visibleDevices: { type: 'boolean', description: 'visible-devices: deny a user-set NVIDIA_VISIBLE_DEVICES (or another vendor\'s runtime-hook variable) other than void/none.' },
+        privileged: { type: 'boolean', description: 'privileged-accelerator: deny privileged containers and SYS_ADMIN/ALL capabilities in Pods that can reach accelerators.' },
+        hostPaths: { type: 'boolean', description: 'device-hostpath: deny hostPath volumes of device paths (/, /dev, /dev/nvidia*, /dev/dri, ...) in Pods that can reach accelerators.' },
+      },
+    },
     mutations: {
       type: 'object',
       additionalProperties: false,
@@ -131,6 +141,20 @@ const namespacePolicySpec = {
       properties: {
         mode: { enum: ['enforce', 'warn', 'audit'] },
         rules: { type: 'array', items: ruleId, description: 'Rules that judge them (default: accelerator-limits, accelerator-quantity, node-selection, pool-selection).' },
+      },
+    },
+    nodeAgents: {
+      type: 'array',
+      description: 'DaemonSets of the governed namespaces that are node agents (exporters, device plugins): their templates, and the Pods the DaemonSet controller creates for them, may tolerate GPU pool taints (gpu-squatting). Any other DaemonSet is judged like any workload.',
+      items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name } },
+    },
+    namespaceLabelAdmins: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Only on the default policy: the identities that may add, change or remove the namespace labels any NamespacePolicy selects on (the namespace-labels guard of the validating webhook). Unset: the guard is off.',
+      properties: {
+        users: { type: 'array', items: { type: 'string', minLength: 1 } },
+        groups: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
     exemptions: {

@@ -76,8 +76,14 @@ export interface NamespacePolicy {
     allowedClasses: string[];
   };
   requirements: { memoryLimit: boolean; cpuRequest: boolean; readinessProbe: boolean };
+  /** GPU device isolation rules (visible-devices, privileged-accelerator, device-hostpath); all on by default. */
+  deviceIsolation: { visibleDevices: boolean; privileged: boolean; hostPaths: boolean };
   mutations: MutationSwitches;
   exemptions: Exemption[];
+  /** DaemonSet names of the namespace that are node agents (may tolerate GPU taints). */
+  nodeAgents: string[];
+  /** Only on the default policy: who may change the namespace labels policies select on. */
+  namespaceLabelAdmins?: { users: string[]; groups: string[] };
   /** Only on the default policy: how cluster-scoped templates are judged (policy/cluster-scope.ts). */
   clusterScope?: ClusterScopeSetting;
 }

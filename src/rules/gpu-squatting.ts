@@ -16,11 +16,17 @@ function resourceHint(pools: GpuPool[]): string {
 const fixLimit = (pools: GpuPool[]): string =>
   `if the workload needs an accelerator, add resources.limits["${resourceHint(pools)}"] (a chart refactor may have dropped it)`;
 
+/** For a DaemonSet the policy does not name: where node agents belong. */
+const agentHint = (a: PodAnalysis): string => a.daemonSet
+  ? `; a node agent belongs in an exempt namespace, or is named in spec.nodeAgents of NamespacePolicy ${a.policy.name}`
+  : '';
+
 function check(a: PodAnalysis): RuleResult {
   if (a.acc.isAcceleratorPod) return skip('the Pod requests an accelerator');
   // A claim nobody can classify may well allocate a GPU: accelerator-allowed warns about it instead.
   if (a.acc.unclassified.length > 0) return skip('a resource claim of unknown device class may allocate an accelerator');
-  if (a.daemonSet) return skip('a DaemonSet Pod (node agent)');
+  // Only the DaemonSets the policy names are node agents: any tenant may create a DaemonSet.
+  if (a.nodeAgent) return skip('a node agent the policy names (spec.nodeAgents)');
   if (a.target.partial) return skip('node selection and tolerations live elsewhere (partial template)');
   const out: Finding[] = [];
   const node = a.selection.nodeName;
@@ -45,7 +51,7 @@ function check(a: PodAnalysis): RuleResult {
       const wildcard = !t.key && t.operator === 'Exists';
       out.push(finding(ID, at(a, `tolerations[${i}]`),
         `the Pod requests no accelerator but ${wildcard ? 'tolerates every taint, including' : 'tolerates'} ${describeTaint(taint)} of GPU pool ${pool.name}; it would occupy a GPU node`,
-        `${fixLimit([pool])}; otherwise remove this toleration`));
+        `${fixLimit([pool])}; otherwise remove this toleration${agentHint(a)}`));
       return;
     }
   });

@@ -3,13 +3,16 @@ import { acceleratorAllowed } from './accelerator-allowed.js';
 import { acceleratorLimits } from './accelerator-limits.js';
 import { acceleratorQuantity } from './accelerator-quantity.js';
 import { containerResources } from './container-resources.js';
+import { deviceHostpath } from './device-hostpath.js';
 import { gpuSquatting } from './gpu-squatting.js';
 import { nodeAvailability } from './node-availability.js';
 import { nodeSelection } from './node-selection.js';
 import { poolSelection } from './pool-selection.js';
 import { poolTolerations } from './pool-tolerations.js';
+import { privilegedAccelerator } from './privileged-accelerator.js';
 import { priorityClass } from './priority-class.js';
 import { startupBudget } from './startup-budget.js';
+import { visibleDevices } from './visible-devices.js';
 
 /** Every validation rule, in the order their findings are reported. */
 export const RULES: readonly Rule[] = [
@@ -20,6 +23,9 @@ export const RULES: readonly Rule[] = [
   poolSelection,
   poolTolerations,
   gpuSquatting,
+  visibleDevices,
+  privilegedAccelerator,
+  deviceHostpath,
   containerResources,
   priorityClass,
   startupBudget,

@@ -2,7 +2,7 @@ import type { GpuPool, NamespacePolicy } from '../policy/types.js';
 import type { V1Toleration } from '@kubernetes/client-node';
 import { globMatch } from '../util/glob.js';
 import { untolerated } from './tolerations.js';
-import { describeRequirement, findConflict, type LiveNode, matches, type Requirement, selectionMatchesNode } from './selectors.js';
+import { describeRequirement, distinctRequirements, findConflict, type LiveNode, matches, type Requirement, selectionMatchesNode, someAlternative } from './selectors.js';
 
 /** Node label keys that only accelerator nodes carry (GFD, GKE, Karpenter, AKS). */
 export const ACCELERATOR_LABEL_KEYS: ReadonlySet<string> = new Set([
@@ -64,7 +64,7 @@ export function catalogueKeys(pools: GpuPool[]): Set<string> {
  * keys are unknown and may match.
  */
 export function poolMayMatch(alts: Requirement[][], pool: GpuPool, keys: Set<string>): boolean {
-  return alts.some((reqs) => reqs.every((r) => (r.field || !keys.has(r.key) ? true : matches(r, pool.nodeLabels))));
+  return someAlternative(alts, (r) => (r.field || !keys.has(r.key) ? true : matches(r, pool.nodeLabels)));
 }
 
 /** A node belongs to a pool when it carries every label of the pool. */
@@ -95,7 +95,7 @@ export function candidatePools(
   // not make every pool look reachable.
   const live = alts.filter((reqs) => findConflict(reqs) === undefined);
   const keys = catalogueKeys(pools);
-  const open = live.flat().filter((r) => r.field || !keys.has(r.key));
+  const open = distinctRequirements(live).filter((r) => r.field || !keys.has(r.key));
   const staticSelected = pools.filter((p) => poolMayMatch(live, p, keys));
   const finish = (selected: GpuPool[], basis: PoolCandidates['basis'], node?: LiveNode): PoolCandidates => {
     const offering = selected.filter((p) => resources.every((r) => poolOffers(p, r)));
@@ -145,7 +145,7 @@ export function reachPath(alts: Requirement[][], pool: GpuPool, pools: GpuPool[]
 export function describeCatalogueSelection(alts: Requirement[][], pools: GpuPool[]): string[] {
   const keys = catalogueKeys(pools);
   const seen = new Set<string>();
-  for (const r of alts.flat()) if (!r.field && keys.has(r.key)) seen.add(describeRequirement(r));
+  for (const r of distinctRequirements(alts)) if (!r.field && keys.has(r.key)) seen.add(describeRequirement(r));
   return [...seen];
 }
 
@@ -169,8 +169,15 @@ function pinsAccelerators(r: Requirement, pools: GpuPool[]): boolean {
 /** The requirement that confines the Pod to accelerator nodes in every alternative, if any. */
 export function acceleratorPin(alts: Requirement[][], pools: GpuPool[]): Requirement | undefined {
   let first: Requirement | undefined;
+  // The nodeSelector's requirements are shared by every alternative: each is judged once.
+  const judged = new Map<Requirement, boolean>();
+  const pins = (r: Requirement): boolean => {
+    let v = judged.get(r);
+    if (v === undefined) judged.set(r, (v = pinsAccelerators(r, pools)));
+    return v;
+  };
   for (const reqs of alts) {
-    const pin = reqs.find((r) => pinsAccelerators(r, pools));
+    const pin = reqs.find(pins);
     if (!pin) return undefined;
     first ??= pin;
   }

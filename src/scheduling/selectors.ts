@@ -81,17 +81,90 @@ export interface Conflict {
 
 const integer = (v: string): number | undefined => (/^-?\d+$/.test(v) ? Number(v) : undefined);
 
-/** Finds a key whose requirements no single label value can meet, if any. */
+/**
+ * Per alternative (an array the engine does not change after analysis): its conflict, once. Kept
+ * in a non-enumerable symbol property rather than a WeakMap: thousands of WeakMap keys per review
+ * made garbage collection (ephemeron tables) the largest cost.
+ */
+const CONFLICT = Symbol('conflict');
+const PARTS = Symbol('parts');
+type Annotated = Requirement[] & { [CONFLICT]?: Conflict | null; [PARTS]?: { selector: Requirement[]; term: Requirement[] } };
+const note = (reqs: Requirement[], key: typeof CONFLICT | typeof PARTS, value: unknown): void => {
+  Object.defineProperty(reqs, key, { value, enumerable: false, writable: true, configurable: true });
+};
+const partsOf = (reqs: Requirement[]): { selector: Requirement[]; term: Requirement[] } | undefined => (reqs as Annotated)[PARTS];
+
+/**
+ * Finds a key whose requirements no single label value can meet, if any. Linear in the
+ * requirements and their values (grouped by key with a Map), and cached per array: several
+ * rules ask about the same alternatives.
+ */
 export function findConflict(reqs: Requirement[]): Conflict | undefined {
+  const cached = (reqs as Annotated)[CONFLICT];
+  if (cached !== undefined) return cached ?? undefined;
+  const parts = partsOf(reqs);
+  const found = parts && findConflict(parts.selector) === undefined ? termConflict(parts.selector, parts.term) : groupConflict(reqs);
+  if (!Object.isFrozen(reqs)) note(reqs, CONFLICT, found ?? null);
+  return found;
+}
+
+function byKeyOf(reqs: Requirement[]): Map<string, Requirement[]> {
   const byKey = new Map<string, Requirement[]>();
-  for (const r of reqs) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
-  for (const [key, list] of byKey) {
+  for (const r of reqs) {
+    const list = byKey.get(r.key);
+    if (list) list.push(r);
+    else byKey.set(r.key, [r]);
+  }
+  return byKey;
+}
+
+function groupConflict(reqs: Requirement[]): Conflict | undefined {
+  for (const [key, list] of byKeyOf(reqs)) {
     if (!satisfiableKey(list)) return { key, requirements: list };
   }
   return undefined;
 }
 
+/** The nodeSelector's requirements by key, with the position of the key: built once per selector. */
+const selectorIndexes = new WeakMap<Requirement[], Map<string, { at: number; reqs: Requirement[] }>>();
+
+function selectorIndex(selector: Requirement[]): Map<string, { at: number; reqs: Requirement[] }> {
+  let index = selectorIndexes.get(selector);
+  if (!index) {
+    index = new Map();
+    for (const [key, reqs] of byKeyOf(selector)) index.set(key, { at: index.size, reqs });
+    selectorIndexes.set(selector, index);
+  }
+  return index;
+}
+
+/**
+ * The conflict of nodeSelector + one term when the nodeSelector alone has none: only the term's
+ * keys can conflict, so the work is the term's size, not the nodeSelector's. The key reported is
+ * the one the whole alternative would report first (nodeSelector keys in their order, then the
+ * term's).
+ */
+function termConflict(selector: Requirement[], term: Requirement[]): Conflict | undefined {
+  const index = selectorIndex(selector);
+  let best: { at: number; conflict: Conflict } | undefined;
+  let own = 0;
+  for (const [key, reqs] of byKeyOf(term)) {
+    const fromSelector = index.get(key);
+    const at = fromSelector ? fromSelector.at : index.size + own++;
+    if (best && at > best.at) continue;
+    const list = fromSelector ? [...fromSelector.reqs, ...reqs] : reqs;
+    if (!satisfiableKey(list)) best = { at, conflict: { key, requirements: list } };
+  }
+  return best?.conflict;
+}
+
 function satisfiableKey(list: Requirement[]): boolean {
+  if (list.length === 1) {
+    // The usual case, without allocating: one requirement on its key.
+    const only = list[0] as Requirement;
+    if (only.operator === 'In') return only.values.length > 0;
+    if (only.operator !== 'Gt' && only.operator !== 'Lt') return true;
+  }
   const mustBeAbsent = list.some((r) => r.operator === 'DoesNotExist');
   const mustExist = list.some((r) => r.operator !== 'DoesNotExist' && r.operator !== 'NotIn');
   if (mustBeAbsent && mustExist) return false;
@@ -152,8 +225,51 @@ export function matches(r: Requirement, labels: Record<string, string>): boolean
   return has && mayMatch(r, labels);
 }
 
+/**
+ * Alternatives built by `alternatives()`: the nodeSelector (one array shared by all of them) and
+ * the term. Tests that ask about every alternative evaluate the shared nodeSelector once, so the
+ * work is nodeSelector + terms, not nodeSelector x terms.
+ */
+/** Whether every requirement of some alternative passes `ok` (the shared nodeSelector tested once). */
+export function someAlternative(alts: Requirement[][], ok: (r: Requirement) => boolean): boolean {
+  let selector: Requirement[] | undefined;
+  let selectorOk = false;
+  for (const reqs of alts) {
+    const parts = partsOf(reqs);
+    if (!parts) {
+      if (reqs.every(ok)) return true;
+      continue;
+    }
+    if (parts.selector !== selector) {
+      selector = parts.selector;
+      selectorOk = selector.every(ok);
+    }
+    if (selectorOk && parts.term.every(ok)) return true;
+  }
+  return false;
+}
+
+/** Each distinct requirement of the alternatives once (the shared nodeSelector is not repeated). */
+export function distinctRequirements(alts: Requirement[][]): Requirement[] {
+  const seen = new Set<Requirement[]>();
+  const out: Requirement[] = [];
+  for (const reqs of alts) {
+    const parts = partsOf(reqs);
+    if (!parts) {
+      for (const r of reqs) out.push(r);
+      continue;
+    }
+    if (!seen.has(parts.selector)) {
+      seen.add(parts.selector);
+      for (const r of parts.selector) out.push(r);
+    }
+    for (const r of parts.term) out.push(r);
+  }
+  return [...new Set(out)];
+}
+
 export function selectionMatches(alts: Requirement[][], labels: Record<string, string>): boolean {
-  return alts.some((reqs) => reqs.every((r) => matches(r, labels)));
+  return someAlternative(alts, (r) => matches(r, labels));
 }
 
 /** A live node: its name (for matchFields) and its complete labels. */
@@ -171,7 +287,7 @@ export function nodeMatches(r: Requirement, node: LiveNode): boolean {
 }
 
 export function selectionMatchesNode(alts: Requirement[][], node: LiveNode): boolean {
-  return alts.some((reqs) => reqs.every((r) => nodeMatches(r, node)));
+  return someAlternative(alts, (r) => nodeMatches(r, node));
 }
 
 /** Requirement sets (nodeSelector AND one term) the Pod may be scheduled by. */
@@ -180,10 +296,14 @@ export function alternatives(sel: Selection, spec?: V1PodSpec): Requirement[][] 
   return sel.terms
     .map((term, i) => ({ term, i }))
     .filter(({ i }) => !spec || !termIsEmpty(spec, i))
-    .map(({ term }) => [...sel.nodeSelector, ...term]);
+    .map(({ term }) => {
+      const alt = [...sel.nodeSelector, ...term];
+      note(alt, PARTS, { selector: sel.nodeSelector, term });
+      return alt;
+    });
 }
 
 /** Whether some alternative of the selection may match nodes carrying these labels. */
 export function selectionMayMatch(alts: Requirement[][], labels: Record<string, string>): boolean {
-  return alts.some((reqs) => reqs.every((r) => mayMatch(r, labels)));
+  return someAlternative(alts, (r) => mayMatch(r, labels));
 }

@@ -19,6 +19,17 @@ export interface AppDeps {
   metrics?: Metrics;
   /** HTTPS options when the app serves TLS itself (fastify needs them at construction). */
   https?: HttpsOptions;
+  /** Bounds on slow or many clients; unbounded when absent (in-process tests). */
+  limits?: Limits;
+}
+
+export interface Limits {
+  /** Deadline for a whole request, headers and body (ms): answered 408 and closed when it passes. */
+  requestTimeoutMs: number;
+  /** Bytes of request bodies held across all connections; a request that would go over is answered 503 unread. */
+  maxInflightBytes: number;
+  /** Open connections on the listener; more are dropped at accept. */
+  maxConnections: number;
 }
 
 type Endpoint = 'mutate' | 'validate';
@@ -30,12 +41,36 @@ function decisionOf(v: Verdict, endpoint: Endpoint): string {
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
+  const { limits } = deps;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
     keepAliveTimeout: 75_000,
-    ...(deps.https ? { https: deps.https } : {}),
+    // Node's own deadline (server.requestTimeout): the whole request, body included, must arrive in time.
+    ...(limits ? { requestTimeout: limits.requestTimeoutMs } : {}),
+    ...(deps.https ? { https: { ...deps.https, ...serverTimeouts(limits) } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
+  if (limits) app.server.maxConnections = limits.maxConnections;
+
+  // Bytes of request bodies held across connections. A request reserves its Content-Length (a body
+  // without one, chunked, reserves the body limit) before anything of the body is read, and gives it
+  // back when its response is over or its connection goes away.
+  let inflight = 0;
+  if (limits) {
+    app.addHook('onRequest', async (request, reply) => {
+      const length = Number(request.headers['content-length'] ?? 0);
+      const reserve = Number.isFinite(length) && length > 0 ? Math.min(length, BODY_LIMIT) : request.headers['transfer-encoding'] ? BODY_LIMIT : 0;
+      if (reserve === 0) return;
+      if (inflight + reserve > limits.maxInflightBytes) {
+        deps.metrics?.error(503);
+        return reply.code(503).header('connection', 'close').header('retry-after', '1').send({
+          error: 'ServiceUnavailable', message: `too many request bytes in flight (limit ${limits.maxInflightBytes}); retry`,
+        });
+      }
+      inflight += reserve;
+      reply.raw.once('close', () => (inflight -= reserve));
+    });
+  }
 
   const handle = (endpoint: Endpoint) => async (body: unknown): Promise<unknown> => {
     const started = performance.now();
@@ -84,6 +119,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   return app;
+}
+
+/**
+ * node:http/node:tls timeouts that fastify does not set: the headers deadline and the TLS handshake
+ * get the request deadline too, and the deadlines are checked often enough to hold (Node checks them
+ * every connectionsCheckingInterval, 30 s by default; https://nodejs.org/api/http.html#httpcreateserveroptions-requestlistener).
+ */
+function serverTimeouts(limits: Limits | undefined): HttpsOptions {
+  if (!limits) return {};
+  const ms = limits.requestTimeoutMs;
+  return { headersTimeout: ms, requestTimeout: ms, handshakeTimeout: ms, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(ms / 4))) } as HttpsOptions;
 }
 
 /** /healthz, /readyz and /metrics: on the HTTPS app, and on the optional plaintext health app. */

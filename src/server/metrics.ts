@@ -19,6 +19,10 @@ export class Metrics {
     name: 'gpu_admission_review_duration_milliseconds', help: 'Time to answer an AdmissionReview, from parsed body to response object',
     labelNames: ['endpoint'] as const, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250], registers: [this.registry],
   });
+  private readonly overBudget = new Counter({
+    name: 'gpu_admission_reviews_over_budget_total', help: 'Reviews over the engine work budget (validate: denied as too complex, mutate: allowed without a patch), by endpoint',
+    labelNames: ['endpoint'] as const, registers: [this.registry],
+  });
   private readonly failures = new Counter({
     name: 'gpu_admission_review_errors_total', help: 'Requests answered with an error, by HTTP status', labelNames: ['status'] as const, registers: [this.registry],
   });
@@ -51,6 +55,7 @@ export class Metrics {
     for (const f of v.warnings) this.violations.inc({ rule: f.ruleId, outcome: 'warn' });
     for (const f of v.recorded) this.violations.inc({ rule: f.ruleId, outcome: 'audit' });
     for (const n of v.notes) this.mutations.inc({ mutator: n.mutator });
+    if (v.overBudget !== undefined) this.overBudget.inc({ endpoint });
   }
 
   /** Where informer sync state comes from (the cluster cache), when there is a cluster view. */

@@ -1,4 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { type ClusterSource, engineFor } from '../engine/build.js';
 import type { Engine } from '../engine/engine.js';
@@ -13,6 +14,8 @@ export interface StoreOptions {
   extraAccelerators?: string[];
   cluster?: ClusterSource;
   debounceMs?: number;
+  /** How often to look for a removed policy directory to come back (ms, default 1000; backs off to 5 s). */
+  pollMs?: number;
   /** Told of every load attempt (metrics). */
   onReload?(ok: boolean, status: StoreStatus): void;
 }
@@ -34,6 +37,9 @@ export class PolicyStore {
   private set?: PolicySet;
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
+  private poll?: NodeJS.Timeout;
+  private watchedIno?: number;
+  private closed = false;
   readonly status: StoreStatus = { loaded: false, files: [], pools: 0, policies: 0, reloads: 0, failedReloads: 0 };
 
   constructor(private readonly opts: StoreOptions) {}
@@ -71,10 +77,61 @@ export class PolicyStore {
     }
   }
 
-  /** Watches the directory (a ConfigMap mount swaps its `..data` symlink) and reloads, debounced. */
+  /**
+   * Watches the directory (a ConfigMap mount swaps its `..data` symlink) and reloads, debounced.
+   * When the directory itself is removed or replaced (the watch then sees nothing more), the watch is
+   * dropped, a reload records the error, and the directory is polled for until it is back, when it is
+   * watched again and reloaded.
+   */
   watch(): void {
-    this.watcher = watch(this.opts.dir, { persistent: false }, () => this.schedule('file change'));
-    this.watcher.on('error', (err) => this.opts.logger.warn({ err }, 'policy directory watch failed'));
+    this.closed = false;
+    if (!this.attach()) this.lost('policy directory is missing');
+  }
+
+  private attach(): boolean {
+    const ino = inode(this.opts.dir);
+    if (ino === undefined) return false;
+    try {
+      const w = watch(this.opts.dir, { persistent: false }, (_event, file) => this.changed(file));
+      w.on('error', (err) => {
+        this.opts.logger.warn({ event: 'policy-watch-failed', err: err.message }, 'policy directory watch failed');
+        this.lost('policy directory watch failed');
+      });
+      this.watcher = w;
+      this.watchedIno = ino;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private changed(file: string | null): void {
+    // inotify reports the removal or move of the watched directory itself as a 'rename' event that
+    // bears the directory's own name; a directory recreated under the same path has a new inode.
+    if (file === basename(this.opts.dir) || inode(this.opts.dir) !== this.watchedIno) this.lost('policy directory removed or replaced');
+    else this.schedule('file change');
+  }
+
+  private lost(reason: string): void {
+    if (this.closed) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    clearTimeout(this.poll);
+    this.schedule(reason);
+    if (this.attach()) return;
+    this.opts.logger.warn({ event: 'policy-watch-lost', dir: this.opts.dir, reason }, 'policy directory is gone; the last good policies keep serving until it is back');
+    const base = this.opts.pollMs ?? 1000;
+    const retry = (delay: number): void => {
+      this.poll = setTimeout(() => {
+        if (this.closed) return;
+        if (this.attach()) {
+          this.opts.logger.info({ event: 'policy-watch-restored', dir: this.opts.dir }, 'policy directory is back; watching it again');
+          this.schedule('policy directory recreated');
+        } else retry(Math.min(delay * 2, Math.max(base, 5000)));
+      }, delay);
+      this.poll.unref();
+    };
+    retry(base);
   }
 
   schedule(reason: string): void {
@@ -83,7 +140,18 @@ export class PolicyStore {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.poll);
     this.watcher?.close();
+  }
+}
+
+function inode(path: string): number | undefined {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? st.ino : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -7,7 +7,7 @@ import { PolicyStore } from './policy-store.js';
 import { buildApp } from './app.js';
 import { TlsWatcher } from './tls-reload.js';
 import Fastify from 'fastify';
-import { registerHealth } from './app.js';
+import { BODY_LIMIT, registerHealth, type Limits } from './app.js';
 import { Metrics } from './metrics.js';
 import { connectCluster, missingDefaultClasses, namespaceReader, poolMembership, type ClusterLink } from '../cluster/connect.js';
 
@@ -30,6 +30,12 @@ export interface ServeOptions {
   clientCa?: string;
   /** Plaintext port for /healthz, /readyz and /metrics (kubelet probes, Prometheus); off when undefined. */
   healthPort?: number;
+  /** Seconds a client has to send a whole request, body included (default 10). */
+  requestTimeout?: number;
+  /** Bytes of request bodies held in flight across connections (default 64 MiB). */
+  maxInflightBytes?: number;
+  /** Open connections on the review port (default 1000). */
+  maxConnections?: number;
   /** Judge from policy files only, without watching the cluster. */
   offline?: boolean;
   kubeconfig?: string;
@@ -105,14 +111,13 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
     engine: () => store.engine,
     readiness,
     beforeReview: namespaceReader(cluster, logger),
-    // Modern suites only: Node's defaults for TLS 1.3 and ECDHE + AEAD for 1.2.
-    https: {
-      cert: material.cert, key: material.key, minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true,
-      ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-    },
+    https: { ...secureOptions(clientCa), cert: material.cert, key: material.key },
+    limits: serveLimits(o),
   });
   // New handshakes get the new certificate; established keep-alive connections are not dropped.
-  applyTls = (m) => (app.server as unknown as import('node:tls').Server).setSecureContext({ cert: m.cert, key: m.key, minVersion: 'TLSv1.2' });
+  // setSecureContext replaces the whole context, so it gets the same client-CA, version and cipher
+  // options as the first one, not only the new pair (else mutual TLS and the cipher policy are lost).
+  applyTls = (m) => (app.server as unknown as import('node:tls').Server).setSecureContext({ ...secureOptions(clientCa), cert: m.cert, key: m.key });
   certs.start();
   await app.listen({ host: o.host, port: o.port });
   const health = o.healthPort === undefined ? undefined : await listenHealth(o.host, o.healthPort, readiness, metrics, logger);
@@ -165,6 +170,34 @@ function watchMissingClasses(store: PolicyStore, cluster: ClusterLink, logger: L
 }
 
 const WATCHED = ['namespaces', 'nodes', 'priorityclasses', 'resourceclaimtemplates', 'resourceclaims', 'deviceclasses'] as const;
+
+/**
+ * Slow-client bounds. The request deadline sits well inside the API server's webhook timeout
+ * (at most 30 s; https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#timeouts).
+ */
+export function serveLimits(o: Pick<ServeOptions, 'requestTimeout' | 'maxInflightBytes' | 'maxConnections'>): Limits {
+  const limits = {
+    requestTimeoutMs: Math.round((o.requestTimeout ?? 10) * 1000),
+    maxInflightBytes: o.maxInflightBytes ?? 64 * 1024 * 1024,
+    maxConnections: o.maxConnections ?? 1000,
+  };
+  if (limits.requestTimeoutMs <= 0) throw new Error('--request-timeout must be above 0');
+  if (limits.maxInflightBytes < BODY_LIMIT) throw new Error(`--max-inflight-mib must hold at least one request of the body limit (${BODY_LIMIT / 1024 / 1024} MiB)`);
+  if (limits.maxConnections < 1) throw new Error('--max-connections must be at least 1');
+  return limits;
+}
+
+/**
+ * Everything of the review port's secure context but the certificate and key: used for the first
+ * context and for every rotation. Modern suites only (TLS 1.3, ECDHE + AEAD for 1.2); with a client
+ * CA, a client certificate signed by it is required.
+ */
+export function secureOptions(clientCa: Buffer | undefined): import('node:tls').TlsOptions {
+  return {
+    minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true,
+    ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}
 
 /** ECDHE key exchange with AEAD ciphers for TLS 1.2; TLS 1.3 suites are always on. */
 export const MODERN_CIPHERS = [

@@ -13,7 +13,43 @@ import { ajvErrorPath } from '../util/ajv-errors.js';
  * low enough that a hostile object under the 3 MiB body limit cannot stall the event loop or
  * exhaust the heap. Beyond them the Pod gets a `pod-spec-shape` finding like any other bad shape.
  */
-export const SHAPE_LIMITS = { nodeSelectorKeys: 256, requirementsPerTerm: 64, resourceNames: 64 } as const;
+export const SHAPE_LIMITS = {
+  nodeSelectorKeys: 256,
+  requirementsPerTerm: 64,
+  resourceNames: 64,
+  /**
+   * Required node affinity terms (ORed). Each term is judged together with the whole nodeSelector,
+   * so the work is terms x (nodeSelector keys + requirements per term): 10,000 terms x 256 keys
+   * took 1.9-4.3 s. Real Pods carry a handful (Karpenter, GKE and the DaemonSet controller write
+   * one per zone, pool or node class); 1,000 is far above any chart and keeps the worst case at the
+   * other bounds within the engine's budget.
+   */
+  nodeSelectorTerms: 1000,
+  /**
+   * Requirements across all terms (matchExpressions and matchFields): each becomes an object the
+   * rules compare, so 1,000 terms x 64 requirements would be 64,000 of them. Real Pods have tens.
+   */
+  requirements: 10_000,
+  /**
+   * Values of one `In`/`NotIn` requirement. Real lists name zones, instance types, GPU products or
+   * (matchFields) node names: hundreds at most. 10,000 covers a node list of a very large cluster.
+   */
+  valuesPerRequirement: 10_000,
+  /**
+   * Values across all requirements of the terms: the rules intersect and search them per pool and
+   * per node, and 36 lists of 10,000 (2.7 MiB) took 130 ms. Real Pods have tens; this leaves room
+   * for one node list of 10,000 names and more.
+   */
+  values: 20_000,
+  /**
+   * Containers (and, separately, init containers) of one Pod: every rule reads each, and a finding
+   * per container makes the answer grow with them (10,000 GPU containers took 30-100 ms). Real
+   * Pods have a handful, the largest sidecar-heavy ones tens.
+   */
+  containers: 2_000,
+  /** Tolerations: matched against each pool's few taints, linear work; far above any real Pod. */
+  tolerations: 10_000,
+} as const;
 
 const str = { type: 'string' };
 const strMap = { type: 'object', additionalProperties: { type: 'string' } };
@@ -35,16 +71,16 @@ const container = {
     livenessProbe: probe, readinessProbe: probe, startupProbe: probe,
   },
 };
-const requirement = { type: 'object', required: ['key', 'operator'], properties: { key: str, operator: str, values: { type: 'array', items: str } } };
+const requirement = { type: 'object', required: ['key', 'operator'], properties: { key: str, operator: str, values: { type: 'array', maxItems: SHAPE_LIMITS.valuesPerRequirement, items: str } } };
 const requirements = { type: 'array', maxItems: SHAPE_LIMITS.requirementsPerTerm, items: requirement };
 const podSpecShape = {
   type: 'object',
   properties: {
-    containers: { type: 'array', maxItems: 10000, items: container },
-    initContainers: { type: 'array', maxItems: 10000, items: container },
+    containers: { type: 'array', maxItems: SHAPE_LIMITS.containers, items: container },
+    initContainers: { type: 'array', maxItems: SHAPE_LIMITS.containers, items: container },
     nodeSelector: { ...strMap, maxProperties: SHAPE_LIMITS.nodeSelectorKeys },
     tolerations: {
-      type: 'array', maxItems: 10000,
+      type: 'array', maxItems: SHAPE_LIMITS.tolerations,
       items: { type: 'object', properties: { key: str, operator: str, value: str, effect: str, tolerationSeconds: int } },
     },
     affinity: {
@@ -57,7 +93,7 @@ const podSpecShape = {
               type: 'object',
               properties: {
                 nodeSelectorTerms: {
-                  type: 'array', maxItems: 10000,
+                  type: 'array', maxItems: SHAPE_LIMITS.nodeSelectorTerms,
                   items: { type: 'object', properties: { matchExpressions: requirements, matchFields: requirements } },
                 },
               },
@@ -103,8 +139,31 @@ function tooManyResourceNames(spec: Record<string, unknown>, base: string): Shap
   return undefined;
 }
 
+type Terms = { affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchExpressions?: unknown[]; matchFields?: unknown[] }> } } } };
+
+const valueCount = (reqs: unknown[] | undefined): number => {
+  let n = 0;
+  for (const r of reqs ?? []) n += (r as { values?: unknown[] }).values?.length ?? 0;
+  return n;
+};
+
+/** Requirements and values across all required node affinity terms (the schema cannot count across items). */
+function tooManyRequirements(spec: Terms, base: string): ShapeError | undefined {
+  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  let n = 0;
+  let values = 0;
+  for (let t = 0; t < terms.length; t++) {
+    n += (terms[t]?.matchExpressions?.length ?? 0) + (terms[t]?.matchFields?.length ?? 0);
+    values += valueCount(terms[t]?.matchExpressions) + valueCount(terms[t]?.matchFields);
+    const path = `${base}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${t}]`;
+    if (n > SHAPE_LIMITS.requirements) return { path, message: `must NOT hold more than ${SHAPE_LIMITS.requirements} requirements across the terms` };
+    if (values > SHAPE_LIMITS.values) return { path, message: `must NOT hold more than ${SHAPE_LIMITS.values} values across the terms' requirements` };
+  }
+  return undefined;
+}
+
 export function checkPodSpecShape(spec: unknown, base: string): ShapeError | undefined {
-  if (check(spec)) return tooManyResourceNames(spec as Record<string, unknown>, base);
+  if (check(spec)) return tooManyRequirements(spec as Terms, base) ?? tooManyResourceNames(spec as Record<string, unknown>, base);
   const e = (check.errors ?? [])[0] as ErrorObject;
   return { path: joinPath(base, ajvErrorPath(e, '')), message: e.message ?? 'has the wrong type' };
 }

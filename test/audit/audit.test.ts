@@ -186,9 +186,12 @@ describe('the audit sees what the webhook sees', () => {
   it('a node agent in a vendor namespace is exempt (system-node-critical allowed); elsewhere it is never told to drop its class', () => {
     expect(by['nvdp-nvidia-device-plugin']).toMatchObject({ verdict: 'skipped', policy: 'gpu-system' });
     const agent = by['gpu-exporter'];
-    expect(agent?.violations.map((f) => f.ruleId)).toEqual(['priority-class']);
-    expect(agent?.violations[0]?.fix).toMatch(/exempt NamespacePolicy/);
-    expect(agent?.violations[0]?.fix).not.toMatch(/remove/);
+    // A DaemonSet in a tenant namespace the policy does not name as a node agent may not squat either.
+    expect(agent?.violations.map((f) => f.ruleId)).toEqual(['gpu-squatting', 'priority-class']);
+    expect(agent?.violations[0]?.fix).toMatch(/a node agent belongs in an exempt namespace, or is named in spec\.nodeAgents/);
+    const priority = agent?.violations.find((f) => f.ruleId === 'priority-class');
+    expect(priority?.fix).toMatch(/exempt NamespacePolicy/);
+    expect(priority?.fix).not.toMatch(/remove/);
   });
 
   it('reads YAML as kubectl does and fields written as null as left out', () => {

@@ -26,7 +26,8 @@
 //
 // Budgets: closed-loop reviews/s mutate/echo >= 0.85; open-loop p99 mutate/echo <= 1.25;
 // RSS with 1,000 NamespacePolicies < 150 MiB; each malformed, oversized or deeply nested review
-// answered as documented within 2 s (ordinary) or 10 s (bodies of MiBs, 10,000+ items or levels);
+// answered as documented within 2 s (ordinary) or 10 s (bodies of MiBs, 10,000+ items or levels),
+// the worst Pod specs at the shape bounds within 50 ms (from the first byte sent);
 // `gpu-admission audit` of 10,000 objects < 10 s.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -747,7 +748,8 @@ async function startWebhook(port, policies, certs, nodeArgs = []) {
 // Time budgets of single requests and of an offline audit (measured here, not inside `npm test`,
 // whose tests check the answers only)
 // ---------------------------------------------------------------------------------------------
-const HOSTILE_MS = { ordinary: 2_000, huge: 10_000 };
+// bounds: the worst Pod specs inside the shape bounds of src/workload/shape.ts (one review's work).
+const HOSTILE_MS = { ordinary: 2_000, huge: 10_000, bounds: 50 };
 const AUDIT_OBJECTS = 10_000;
 const AUDIT_SECONDS = 10;
 
@@ -762,6 +764,7 @@ function hostileCases() {
     return JSON.stringify(r);
   };
   const many = (n, f) => Array.from({ length: n }, (_, i) => f(i));
+  const terms = (nodeSelectorTerms) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms } } });
   const padded = (size) => {
     const t = text((o) => { o.metadata.annotations = { pad: '' }; });
     return t.replace('"pad":""', `"pad":"${'p'.repeat(size - Buffer.byteLength(t))}"`);
@@ -777,6 +780,13 @@ function hostileCases() {
     { label: '100,000 levels in an unknown top-level field', body: `{"x":${nested(100_000)},${text().slice(1)}`, status: 200, budgetMs: HOSTILE_MS.huge },
     { label: '100,000 values in one requirement', body: text((o) => { o.spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4', ...many(99_999, (i) => `v${i}`)] }] }] } } }; }), status: 200, budgetMs: HOSTILE_MS.huge },
     { label: '20,000 env entries and a 1 MiB image name', body: text((o) => { o.spec.containers[0].env = many(20_000, (i) => ({ name: `E${i}`, value: 'x' })); o.spec.containers[0].image = 'i'.repeat(1 << 20); }), status: 200, budgetMs: HOSTILE_MS.huge },
+    // At the shape bounds (src/workload/shape.ts): answered, each within 50 ms.
+    { label: 'bounds: 256 nodeSelector keys x 1,000 terms', body: text((o) => { o.spec.nodeSelector = { ...o.spec.nodeSelector, ...Object.fromEntries(many(255, (i) => [`k${i}`, `v${i}`])) }; o.spec.affinity = terms(many(1_000, (t) => ({ matchExpressions: [{ key: 'k3', operator: 'In', values: ['v3', `w${t}`] }, { key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4', `x${t}`] }] }))); }), status: 200, budgetMs: HOSTILE_MS.bounds, repeat: 5 },
+    { label: 'bounds: 256 keys x 1,000 terms x 10 requirements, 20,000 values', body: text((o) => { o.spec.nodeSelector = { ...o.spec.nodeSelector, ...Object.fromEntries(many(255, (i) => [`k${i}`, `v${i}`])) }; o.spec.affinity = terms(many(1_000, () => ({ matchExpressions: many(10, (j) => ({ key: `k${j}`, operator: 'In', values: [`v${j}`, `w${j}`] })) }))); }), status: 200, budgetMs: HOSTILE_MS.bounds, repeat: 5 },
+    { label: 'bounds: 2 requirements x 10,000 values on one key', body: text((o) => { o.spec.affinity = terms([{ matchExpressions: many(2, (j) => ({ key: 'cloud.google.com/gke-accelerator', operator: j % 2 ? 'NotIn' : 'In', values: many(10_000, (v) => `v${v}`) })) }]); }), status: 200, budgetMs: HOSTILE_MS.bounds, repeat: 5 },
+    { label: 'bounds: 156 terms x 64 requirements', body: text((o) => { o.spec.affinity = terms(many(156, (t) => ({ matchExpressions: many(64, (j) => ({ key: `key${j % 4}`, operator: 'In', values: [`v${j}`, `t${t}`] })) }))); }), status: 200, budgetMs: HOSTILE_MS.bounds, repeat: 5 },
+    { label: 'bounds: 10,000 tolerations', body: text((o) => { o.spec.tolerations = [...o.spec.tolerations, ...many(9_990, (i) => ({ key: `t${i}`, operator: 'Equal', value: 'x', effect: 'NoSchedule' }))]; }), status: 200, budgetMs: HOSTILE_MS.bounds, repeat: 5 },
+    { label: 'bounds: 2,000 containers, each requesting a GPU', body: text((o) => { o.spec.containers = [...o.spec.containers, ...many(1_999, (i) => ({ name: `c${i}`, image: 'vllm/vllm-openai:v0.10.0', resources: { limits: { 'nvidia.com/gpu': '1', cpu: '4', memory: '32Gi' } } }))]; }), status: 200, budgetMs: HOSTILE_MS.bounds, repeat: 5 },
     { label: '10,000 ownerReferences', body: text((o) => { o.metadata.ownerReferences = many(10_000, () => ({ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'd', uid: 'u', controller: true })); }), status: 200, budgetMs: HOSTILE_MS.huge },
   ].map((c) => ({ ...c, body: Buffer.from(c.body) }));
 }
@@ -788,18 +798,27 @@ async function hostilePhase(target) {
     for (const path of ['/mutate', '/validate']) {
       const conn = new Conn(target);
       const started = performance.now();
+      let best = Infinity;
       let status = 0;
       let error;
       try {
         await conn.open();
-        ({ status } = await sendOnce(conn, requestBuffer(`${path}?timeout=10s`, target.port, c.body)));
+        // The answer time, from the first byte of the review sent. Cases at the bounds are sent
+        // `repeat` times on the connection and the fastest counts: the steady cost a sender can
+        // impose again and again, not the first call's compilation or a scheduling hiccup.
+        for (let i = 0; i < (c.repeat ?? 1); i++) {
+          const t = performance.now();
+          ({ status } = await sendOnce(conn, requestBuffer(`${path}?timeout=10s`, target.port, c.body)));
+          best = Math.min(best, performance.now() - t);
+          if (status !== c.status) break;
+        }
       } catch (err) {
         if (c.resetOk && ['EPIPE', 'ECONNRESET'].includes(err.code)) status = c.status;
         else error = err.message;
       } finally {
         conn.close();
       }
-      const took = performance.now() - started;
+      const took = Number.isFinite(best) ? best : performance.now() - started;
       rows.push({ label: `${path} ${c.label}`, status, expected: c.status, ms: took, budgetMs: c.budgetMs, error, ok: !error && status === c.status && took <= c.budgetMs });
     }
   }

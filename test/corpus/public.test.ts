@@ -39,7 +39,9 @@ const EXPECTED: Record<string, string> = {
   'kueue--provisioning-sample-job.yaml': 'allowed',
   'llm-d--optimized-baseline-vllm-deployment.yaml': 'warned: pool-tolerations',
   'llm-on-openshift--vllm-gpu-deployment.yaml': 'allowed',
-  'llm-on-openshift--vllm-hpu-gaudi-deployment.yaml': 'allowed',
+  // Sets HABANA_VISIBLE_DEVICES=all beside a limit of one Gaudi: the Pod's env wins over the device
+  // plugin's, so it would see every Gaudi of the node. A real finding, not a false alarm.
+  'llm-on-openshift--vllm-hpu-gaudi-deployment.yaml': 'denied: visible-devices',
   'lws--vllm-gpu.yaml': 'warned: pool-tolerations',
   'production-stack--vllm-deployment-rendered-values-02.yaml': 'warned: pool-tolerations',
   'rocm-k8s-device-plugin--alexnet-gpu.yaml': 'allowed',

@@ -2,9 +2,10 @@
  * gpu-admission in front of a real kube-apiserver (v1.20.2 from ../shared/envtest): what clients get
  * back and what the API server stores, after its own defaulting, validation and Priority plugin.
  */
-import { CustomObjectsApi, KubernetesObjectApi, type KubernetesObject, type V1Container, type V1Pod, type V1PodSpec, type V1Toleration } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, RbacAuthorizationV1Api, type KubernetesObject, type V1Container, type V1Namespace, type V1Pod, type V1PodSpec, type V1Toleration } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYamlDocuments } from '../../src/util/yaml.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -404,5 +405,87 @@ describe.skipIf(!ASSETS)('gpu-admission in front of kube-apiserver', () => {
       expect(again.code).toBe(1);
       expect((await list(WEBHOOK_NAMESPACE)).items).toHaveLength(1);
     });
+  });
+});
+
+/**
+ * The namespace-labels guard, on: a tenant allowed to create and update namespaces (a self-service
+ * portal, Capsule, HNC) may not pick its own policy by label. The default policy names the platform
+ * (system:masters, the harness's admin); the tenant is a ServiceAccount with an explicit ClusterRole.
+ */
+describe.skipIf(!ASSETS)('the namespace-labels guard in front of kube-apiserver', () => {
+  let c: Cluster;
+  let tenant: CoreV1Api;
+  const PROFILE = 'gpu-admission.io/profile';
+  const policiesDir = mkdtempSync(join(tmpdir(), 'gpa-e2e-guard-'));
+  const GUARD = 'admission webhook "namespace-labels.gpu-admission.io" denied the request: ';
+
+  beforeAll(async () => {
+    cpSync(join(ROOT, 'policies'), policiesDir, { recursive: true });
+    const file = join(policiesDir, 'default.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('  default: true\n');
+    writeFileSync(file, text.replace('  default: true\n', '  default: true\n  namespaceLabelAdmins: {groups: [system:masters]}\n'));
+    c = await startCluster({ policiesDir });
+    await c.ensureNamespace('default');
+    const rbac = c.kc.makeApiClient(RbacAuthorizationV1Api);
+    await c.core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'tenant' } } });
+    // Explicit grants: no controller-manager runs here to aggregate roles.
+    await rbac.createClusterRole({ body: { metadata: { name: 'e2e-namespace-self-service' }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'create', 'update', 'patch'] }] } });
+    await rbac.createClusterRoleBinding({ body: {
+      metadata: { name: 'e2e-namespace-self-service' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'e2e-namespace-self-service' },
+      subjects: [{ kind: 'ServiceAccount', name: 'tenant', namespace: 'default' }],
+    } });
+    const tr = await c.core.createNamespacedServiceAccountToken({ name: 'tenant', namespace: 'default', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'e2e', server: c.server, skipTLSVerify: true }],
+      users: [{ name: 'tenant', token: tr.status?.token ?? '' }],
+      contexts: [{ name: 'e2e', cluster: 'e2e', user: 'tenant' }],
+      currentContext: 'e2e',
+    });
+    tenant = kc.makeApiClient(CoreV1Api);
+  });
+
+  afterAll(async () => {
+    await c?.stop();
+    rmSync(policiesDir, { recursive: true, force: true });
+  });
+
+  const relabel = async (api: CoreV1Api, name: string, change: (labels: Record<string, string>) => void): Promise<V1Namespace> => {
+    const ns = await api.readNamespace({ name });
+    const labels = { ...ns.metadata?.labels };
+    change(labels);
+    return api.replaceNamespace({ name, body: { ...ns, metadata: { ...ns.metadata, labels } } });
+  };
+  async function expectGuarded(call: Promise<unknown>, fragment: string): Promise<void> {
+    const r = await refusal(call);
+    expect(r, r.message).toMatchObject({ code: 403, reason: 'Forbidden' });
+    expect(r.message.startsWith(GUARD), r.message).toBe(true);
+    expect(r.message).toContain(fragment);
+    expect(r.message).toContain('only group system:masters may set it (spec.namespaceLabelAdmins of strict-default)');
+  }
+
+  it('a tenant may not create a namespace with a profile label, and may create one without', async () => {
+    await expectGuarded(tenant.createNamespace({ body: { metadata: { name: 'team-self', labels: { [PROFILE]: 'training' } } } }), `[namespace-labels] metadata.labels["${PROFILE}"]: the request adds ${PROFILE}="training"`);
+    await expect(tenant.readNamespace({ name: 'team-self' }).then(() => 'exists', () => 'absent')).resolves.toBe('absent');
+    const created = await tenant.createNamespace({ body: { metadata: { name: 'team-self', labels: { team: 'a' } } } });
+    expect(created.metadata?.labels?.['team']).toBe('a');
+  });
+
+  it('a tenant may change labels no policy reads, but not add, change or remove the profile', async () => {
+    await c.ensureNamespace('team-self');
+    const renamed = await relabel(tenant, 'team-self', (l) => { l['team'] = 'b'; });
+    expect(renamed.metadata?.labels?.['team']).toBe('b');
+    await expectGuarded(relabel(tenant, 'team-self', (l) => { l[PROFILE] = 'research'; }), `the request adds ${PROFILE}="research"`);
+    // The platform sets it; the tenant can neither change nor remove it afterwards.
+    const labelled = await relabel(c.core, 'team-self', (l) => { l[PROFILE] = 'training'; });
+    expect(labelled.metadata?.labels?.[PROFILE]).toBe('training');
+    await expectGuarded(relabel(tenant, 'team-self', (l) => { l[PROFILE] = 'research'; }), `the request changes ${PROFILE} from "training" to "research"`);
+    await expectGuarded(relabel(tenant, 'team-self', (l) => { delete l[PROFILE]; }), `the request removes ${PROFILE} (was "training")`);
+    expect((await c.core.readNamespace({ name: 'team-self' })).metadata?.labels?.[PROFILE]).toBe('training');
+    // An update that leaves the profile alone goes through.
+    expect((await relabel(tenant, 'team-self', (l) => { l['team'] = 'c'; })).metadata?.labels?.[PROFILE]).toBe('training');
   });
 });

@@ -45,7 +45,8 @@ const CASES: Record<string, { endpoint: 'mutate' | 'validate'; review: () => Rev
     endpoint: 'validate',
     review: () => podReview('inference', { ...defaults, containers: [{ name: 'web', image: 'nginx', resources: { limits: { cpu: '1' } } }], tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' } }),
   },
-  'validate-daemonset-pod-may-tolerate-everything': {
+  // A DaemonSet the policy does not name in spec.nodeAgents is no node agent: it may not squat.
+  'validate-tenant-daemonset-pod-may-not-tolerate-everything': {
     endpoint: 'validate',
     review: () => podReview('inference', { containers: [{ name: 'agent', image: 'exporter' }], tolerations: [{ operator: 'Exists' }] }, 'CREATE', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'dcgm', uid: 'u', controller: true }] }),
   },

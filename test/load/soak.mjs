@@ -31,13 +31,21 @@
 // governed by its policy), a namespace the cache never saw is answered within the 1 s bounded read,
 // and SIGTERM still stops the process.
 //
+// Phase "slow": --slow-clients (default 1000) TLS clients each announce a body just under the 3 MiB
+// limit and dribble it a byte a second, reconnecting when cut off, against a server run with
+// --request-timeout 5 and the default in-flight byte and connection caps. A keep-alive connection
+// opened before them (as the API server's are) keeps sending well-formed reviews. Checks: server
+// RSS stays under the Deployment's 256 Mi limit, every review is answered, and every slow client is
+// answered 408 (deadline) or 503 (in-flight cap), or dropped at accept (connection cap), in time.
+//
 // With --stall-mode silent-stream the watches get their 200 and headers, then silence (a watch stream
 // whose peer went away without a FIN) instead of no answer at all.
 //
 // Options: --seconds <s> (soak load, default 60), --stall-seconds <s> (default 15), --stall-mode
 // no-response|silent-stream (default no-response), --stall-rate <reviews/s> (open loop of the stall
 // phase, default 500), --connections <n>
-// (default 32), --log-level <level> (server, default info as in production), --phases soak,stall,
+// (default 32), --slow-seconds <s> (default 12), --slow-clients <n> (default 1000),
+// --log-level <level> (server, default info as in production), --phases soak,stall,slow,
 // --keep (keep the temp directory), --help.
 // Prints a table and a final JSON line. Exit status: 0 every invariant held; 1 an invariant broke;
 // 2 the script failed; 3 it overran its time limit; 130 on SIGINT/SIGTERM. Children, the fake API
@@ -46,6 +54,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance } from 'node:perf_hooks';
@@ -67,12 +76,13 @@ function options() {
     options: {
       seconds: { type: 'string', default: '60' }, 'stall-seconds': { type: 'string', default: '15' },
       connections: { type: 'string', default: '32' }, 'log-level': { type: 'string', default: 'info' },
-      'stall-rate': { type: 'string', default: '500' }, phases: { type: 'string', default: 'soak,stall' }, 'stall-mode': { type: 'string', default: 'no-response' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      'stall-rate': { type: 'string', default: '500' }, phases: { type: 'string', default: 'soak,stall,slow' },
+      'slow-seconds': { type: 'string', default: '12' }, 'slow-clients': { type: 'string', default: '1000' }, 'stall-mode': { type: 'string', default: 'no-response' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node test/load/soak.mjs [--seconds 60] [--stall-seconds 15] [--stall-mode no-response|silent-stream] [--stall-rate 500] [--connections 32] [--log-level info] [--phases soak,stall] [--keep]');
+    console.log('usage: node test/load/soak.mjs [--seconds 60] [--stall-seconds 15] [--stall-mode no-response|silent-stream] [--stall-rate 500] [--connections 32] [--slow-seconds 12] [--slow-clients 1000] [--log-level info] [--phases soak,stall,slow] [--keep]');
     process.exit(0);
   }
   const num = (name, min) => {
@@ -83,6 +93,7 @@ function options() {
   return {
     seconds: num('seconds', 10), stallSeconds: num('stall-seconds', 3), stallRate: num('stall-rate', 1), connections: Math.floor(num('connections', 1)),
     stallMode: ['no-response', 'silent-stream'].includes(values['stall-mode']) ? values['stall-mode'] : (() => { throw new Error('--stall-mode is no-response or silent-stream'); })(),
+    slowSeconds: num('slow-seconds', 3), slowClients: Math.floor(num('slow-clients', 1)),
     logLevel: values['log-level'], phases: new Set(values.phases.split(',').map((p) => p.trim())), keep: values.keep,
   };
 }
@@ -127,12 +138,12 @@ async function run(args, label) {
  * The webhook as a child process. Its JSON log lines are read as they come: review lines are only
  * counted (cheaply), every other line is kept with the time it arrived.
  */
-function startServer({ name, policies, certDir, port, healthPort, logLevel, kubeconfig }) {
+function startServer({ name, policies, certDir, port, healthPort, logLevel, kubeconfig, extraArgs = [] }) {
   const args = [
     MAIN, 'serve', '--policies', policies, '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort),
     '--cert', join(certDir, 'tls.crt'), '--key', join(certDir, 'tls.key'), '--shutdown-delay', String(SHUTDOWN_DELAY),
     '--shutdown-timeout', String(SHUTDOWN_TIMEOUT), '--log-level', logLevel,
-    ...(kubeconfig ? ['--kubeconfig', kubeconfig] : ['--offline']),
+    ...(kubeconfig ? ['--kubeconfig', kubeconfig] : ['--offline']), ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
@@ -750,12 +761,117 @@ async function stallPhase(opts, certDir, ca, corpus) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Phase: slow clients
+// ---------------------------------------------------------------------------------------------
+const SLOW_REQUEST_TIMEOUT = 5;
+const MEMORY_LIMIT_MIB = 256;
+
+async function slowPhase(opts, certDir, ca, corpus) {
+  const dir = tempDir('gpu-admission-slow-');
+  const policies = join(dir, 'policies');
+  mkdirSync(policies);
+  for (const f of readdirSync(join(ROOT, 'policies')).filter((n) => /\.ya?ml$/.test(n))) copyFileSync(join(ROOT, 'policies', f), join(policies, f));
+  const [port, healthPort] = [await freePort(), await freePort()];
+  const server = startServer({ name: 'slow', policies, certDir, port, healthPort, logLevel: opts.logLevel, extraArgs: ['--request-timeout', String(SLOW_REQUEST_TIMEOUT)] });
+  const target = { port, ca };
+  const result = { clients: opts.slowClients, seconds: opts.slowSeconds, requestTimeout: SLOW_REQUEST_TIMEOUT };
+  try {
+    await waitFor('the server to be ready', async () => !server.exit && (await get(healthPort, '/readyz')).status === 200, 30_000);
+    const idleMiB = procStatus(server.pid).rssMiB;
+    // The API server's connection: open before the flood, kept alive throughout.
+    const conn = new Conn(target);
+    await conn.open();
+    const reviews = corpus.map((review) => prepared('/validate', port, review));
+    const outcomes = { '408': 0, '503': 0, dropped: 0, other: 0 };
+    let attempts = 0;
+    let overdue = 0;
+    const cutMs = [];
+    let stopping = false;
+    const live = new Set();
+    const announce = 3 * 1024 * 1024 - 4096;
+    const slowOne = () => new Promise((resolve) => {
+      let started = Infinity;
+      const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca });
+      live.add(s);
+      attempts++;
+      let text = '';
+      let timer;
+      s.on('secureConnect', () => {
+        started = performance.now();
+        s.write(`POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${announce}\r\n\r\n{`);
+        timer = setInterval(() => s.writable && s.write(' '), 1000);
+      });
+      s.on('data', (d) => { text += d; });
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearInterval(timer);
+        live.delete(s);
+        const code = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+        outcomes[code === undefined ? 'dropped' : code in outcomes ? code : 'other']++;
+        if (code === '408') cutMs.push(Math.round(performance.now() - started));
+        if (!stopping && performance.now() - started > (SLOW_REQUEST_TIMEOUT + 3) * 1000) overdue++;
+        resolve();
+      });
+    });
+    const clients = Array.from({ length: opts.slowClients }, async (_, i) => {
+      await sleep(i % 200); // not all in one tick
+      while (!stopping) {
+        await slowOne();
+        await sleep(3000 + Math.random() * 2000); // cut off: retry after 3-5 s
+      }
+    });
+    let peakMiB = idleMiB;
+    const sampler = setInterval(() => { peakMiB = Math.max(peakMiB, procStatus(server.pid).rssMiB); }, 250);
+    const hist = createHistogram();
+    let answered = 0;
+    let errors = 0;
+    const end = performance.now() + opts.slowSeconds * 1000;
+    for (let i = 0; performance.now() < end; i++) {
+      const r = reviews[i % reviews.length];
+      const t0 = performance.now();
+      try {
+        const { status, body } = await sendOnce(conn, r.buf);
+        if (status === 200 && body.includes(r.uid)) answered++;
+        else errors++;
+      } catch {
+        errors++;
+        await conn.open().catch(() => undefined);
+      }
+      hist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+      await sleep(20);
+    }
+    stopping = true;
+    clearInterval(sampler);
+    peakMiB = Math.max(peakMiB, procStatus(server.pid).rssMiB);
+    for (const s of live) s.destroy();
+    await Promise.all(clients);
+    conn.close();
+    Object.assign(result, {
+      attempts, outcomes, overdue, reviews: answered, errors, p50Ms: round(pct(hist, 50), 3), p99Ms: round(pct(hist, 99), 3), maxMs: round(hist.max / 1000, 2),
+      memory: { idleMiB: round(idleMiB, 1), peakMiB: round(peakMiB, 1) },
+    });
+    log(`slow: ${opts.slowClients} slow clients, ${attempts} attempts: ${JSON.stringify(outcomes)}; reviews ${answered}, p50 ${f3(result.p50Ms)} ms, p99 ${f3(result.p99Ms)} ms; RSS idle ${f1(idleMiB)} / peak ${f1(peakMiB)} MiB`);
+    check(`slow: server RSS stays under ${MEMORY_LIMIT_MIB} MiB with ${opts.slowClients} slow clients`, peakMiB < MEMORY_LIMIT_MIB, `peak ${f1(peakMiB)} MiB (idle ${f1(idleMiB)})`);
+    check('slow: well-formed reviews keep being answered on an established connection (0 errors)', errors === 0 && answered > 0,
+      `${answered} reviews, p50 ${f3(result.p50Ms)} ms, p99 ${f3(result.p99Ms)} ms, max ${f3(result.maxMs)} ms`);
+    check(`slow: every slow client is cut off (408), refused (503) or dropped within --request-timeout + 3 s`, overdue === 0 && outcomes.other === 0 && attempts > opts.slowClients,
+      `${attempts} attempts, ${JSON.stringify(outcomes)}, ${overdue} overdue`);
+  } catch (err) {
+    check('slow: phase ran', false, err.message);
+  }
+  server.child.kill('SIGTERM');
+  const exit = await Promise.race([server.exited, sleep((SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + 5) * 1000).then(() => undefined)]);
+  if (!exit) server.child.kill('SIGKILL');
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
 async function main() {
   const opts = options();
   keepTemp = opts.keep;
-  const budgetMs = ((opts.phases.has('soak') ? opts.seconds + SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + 60 : 0) + (opts.phases.has('stall') ? opts.stallSeconds + 60 : 0) + 30) * 1000;
+  const budgetMs = ((opts.phases.has('soak') ? opts.seconds + SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + 60 : 0) + (opts.phases.has('stall') ? opts.stallSeconds + 60 : 0) + (opts.phases.has('slow') ? opts.slowSeconds + 60 : 0) + 30) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`soak: still running after ${Math.round(budgetMs / 1000)} s; giving up`);
     cleanupSync();
@@ -779,6 +895,11 @@ async function main() {
     await run([MAIN, 'certs', '--out', stallCerts], 'certs');
     summary.stall = await stallPhase(opts, stallCerts, readFileSync(join(stallCerts, 'ca.crt')), corpus);
   }
+  if (opts.phases.has('slow')) {
+    const slowCerts = tempDir('gpu-admission-slow-certs-');
+    await run([MAIN, 'certs', '--out', slowCerts], 'certs');
+    summary.slow = await slowPhase(opts, slowCerts, readFileSync(join(slowCerts, 'ca.crt')), corpus);
+  }
 
   console.log('');
   if (summary.load) {
@@ -796,6 +917,10 @@ async function main() {
   if (summary.stall) {
     const st = summary.stall;
     console.log(`stall (${opts.stallMode}, open loop ${opts.stallRate}/s): ${st.reviews ?? '-'} reviews in ${st.seconds ?? '-'} s (${f1(st.reviewsPerSecond)}/s), p50 ${f3(st.p50Ms)} ms, p99 ${f3(st.p99Ms)} ms, errors ${st.errors ?? '-'}; unseen namespace ${f1(st.unseenNamespace?.ms)} ms; exit after ${st.exitMs ?? '-'} ms`);
+  }
+  if (summary.slow) {
+    const sl = summary.slow;
+    console.log(`slow (${sl.clients} clients, --request-timeout ${sl.requestTimeout}): ${sl.attempts ?? '-'} attempts ${JSON.stringify(sl.outcomes ?? {})}; ${sl.reviews ?? '-'} reviews, p50 ${f3(sl.p50Ms)} ms, p99 ${f3(sl.p99Ms)} ms, errors ${sl.errors ?? '-'}; RSS peak ${f1(sl.memory?.peakMiB)} MiB`);
   }
   const failed = checks.filter((c) => !c.ok);
   console.log(`checks: ${checks.length - failed.length} ok, ${failed.length} failed${failed.length ? `: ${failed.map((c) => c.name).join('; ')}` : ''}`);

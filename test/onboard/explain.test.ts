@@ -57,13 +57,16 @@ describe('policy explain', () => {
   });
 
   it('no policy at all: let through untouched', () => {
-    const only = parsePolicies([{ path: 'a.yaml', text: 'apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {namespaces: {names: [a]}, mode: audit, exemptions: [{rules: [gpu-squatting], ownerKinds: [DaemonSet]}], mutations: {tolerations: false}}\n' }]);
+    const only = parsePolicies([{ path: 'a.yaml', text: 'apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {namespaces: {names: [a]}, mode: audit, exemptions: [{rules: [gpu-squatting], ownerKinds: [Job], users: ["system:serviceaccount:kube-system:job-controller"]}], mutations: {tolerations: false}}\n' }]);
     expect(explainNamespace(only, 'b', {})).toContain('Namespace b is governed by no policy: no policy names it or selects its labels, and none is the default.\nIts Pods are let through untouched (logged as skipped).');
     const a = explainNamespace(only, 'a', {});
     expect(a).toContain('Mode: audit: nothing is denied, warned or patched; findings and would-be patches are only recorded in audit annotations.');
     expect(a).toContain('Accelerators: allowed from any pool (none defined)');
     expect(a).toContain('Mutations: on Pod creation, except tolerations;');
-    expect(a).toContain('Exemption: gpu-squatting lifted for Pods of DaemonSet controllers.');
+    expect(a).toContain('Exemption: gpu-squatting lifted for Pods of Job controllers and requests by system:serviceaccount:kube-system:job-controller.');
+    expect(a).not.toContain('Node agents');
+    const agents = parsePolicies([{ path: 'a.yaml', text: 'apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {namespaces: {names: [a]}, nodeAgents: [{name: dcgm-exporter}]}\n' }]);
+    expect(explainNamespace(agents, 'a', {})).toContain('Node agents: DaemonSet dcgm-exporter may tolerate GPU pool taints (gpu-squatting), their Pods when the DaemonSet controller creates them.');
   });
 
   it('the CLI prints the same, and takes --labels', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parsePolicies } from '../../src/policy/parse.js';
+import { checkPolicies, parsePolicies } from '../../src/policy/parse.js';
 import { commonLabels, describeOverlap, overlappingSelectors } from '../../src/policy/overlap.js';
 import { cli, POLICIES } from './support.js';
 
@@ -39,8 +39,10 @@ describe('overlapping namespace selectors', () => {
   });
 
   it('reports which policy wins and which never applies, with the fix', () => {
-    const set = parsePolicies([{ path: 'a.yaml', text: policy('b-team', '{matchLabels: {team: ml}}') }, { path: 'b.yaml', text: policy('a-team', '{matchLabels: {team: ml, gpu: "yes"}}') }]);
-    const overlaps = overlappingSelectors(set.policies);
+    const files = [{ path: 'a.yaml', text: policy('b-team', '{matchLabels: {team: ml}}') }, { path: 'b.yaml', text: policy('a-team', '{matchLabels: {team: ml, gpu: "yes"}}') }];
+    // The shared parse (serve and validate alike) refuses the set with the same text.
+    expect(() => parsePolicies(files)).toThrow(/select overlapping namespaces/);
+    const overlaps = overlappingSelectors(checkPolicies(files).policies);
     expect(overlaps.map(describeOverlap)).toEqual([
       'NamespacePolicy "a-team" (b.yaml) and NamespacePolicy "b-team" (a.yaml) select overlapping namespaces (e.g. a namespace labelled team=ml, gpu=yes): ' +
       '"a-team" governs them (first by name) and "b-team" never applies there. Fix: make the selectors exclusive (a NotIn or DoesNotExist expression, or distinct label values), or name the namespaces',

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { PolicyStore } from '../../src/server/policy-store.js';
 import { loadPolicyDir } from '../../src/server/policy-files.js';
 import { parsePolicies, PolicyError } from '../../src/policy/parse.js';
 import { policyFileSchema } from '../../src/policy/schema.js';
@@ -59,9 +63,19 @@ describe('policy files', () => {
     ['a system-* default class', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true, priority: {defaultClass: system-node-critical}}\n`, /system-\* classes are reserved/],
     ['a default class outside the allowed classes', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true, priority: {defaultClass: hi, allowedClasses: [lo]}}\n`, /"hi" is not in spec\.priority\.allowedClasses/],
     ['a duplicate pool', `${POOL}---\n${POOL}`, /GpuPool "l4" is defined more than once/],
+    // serve and `policy validate` share this path: what one rejects the other does too.
+    ['overlapping selectors (an Exists on the name label takes over every namespace)', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {namespaces: {selector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: Exists}]}}}\n---\napiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: b}\nspec: {namespaces: {selector: {matchLabels: {team: ml}}}}\n`, /NamespacePolicy "a" \(p\.yaml\) and NamespacePolicy "b" \(p\.yaml\) select overlapping namespaces/],
+    ['an exempt policy with an empty selector (an exempt default in effect)', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {exempt: true, namespaces: {selector: {}}}\n`, /NamespacePolicy "a" \(p\.yaml\): spec\.exempt: an exempt policy must name its namespaces/],
+    ['an exempt policy selecting every name (Exists)', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {exempt: true, namespaces: {selector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [team]}]}}}\n`, /spec\.exempt: an exempt policy must name its namespaces/],
+    ['an ownerKinds exemption without the controller identity', `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true, exemptions: [{rules: [gpu-squatting], ownerKinds: [DaemonSet], serviceAccounts: [agent]}]}\n`, /spec\.exemptions\[0\]\.ownerKinds: an ownerReference is written by whoever creates the Pod/],
   ])('rejects %s with file, document and field', (_name, text, expected) => {
     const problems = problemsOf(text);
     expect(problems.join('\n')).toMatch(expected);
+  });
+
+  it('accepts an exempt policy pinning names by label, and ownerKinds paired with the controller identity', () => {
+    expect(problemsOf(`apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {exempt: true, namespaces: {selector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [gpu-operator]}]}}}\n`)).toEqual([]);
+    expect(problemsOf(`apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: a}\nspec: {default: true, exemptions: [{rules: [gpu-squatting], ownerKinds: [Job], users: ['system:serviceaccount:kube-system:job-controller']}]}\n`)).toEqual([]);
   });
 
   it('lists every problem, not just the first', () => {
@@ -76,5 +90,28 @@ describe('policy files', () => {
   it('reads JSON policy files too', () => {
     const json = JSON.stringify({ apiVersion: 'gpu-admission.io/v1alpha1', kind: 'NamespacePolicy', metadata: { name: 'j' }, spec: { default: true } });
     expect(parsePolicies([{ path: 'p.json', text: json }]).policies[0]?.name).toBe('j');
+  });
+
+  it('serve rejects what policy validate rejects: an overlapping set is refused and the last good set keeps serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpa-overlap-'));
+    try {
+      const doc = (name: string, spec: string): string => `apiVersion: gpu-admission.io/v1alpha1\nkind: NamespacePolicy\nmetadata: {name: ${name}}\nspec: ${spec}\n`;
+      writeFileSync(join(dir, 'p.yaml'), [doc('d', '{default: true}'), doc('training', '{namespaces: {selector: {matchLabels: {profile: training}}}}')].join('---\n'));
+      const lines: string[] = [];
+      const results: boolean[] = [];
+      const store = new PolicyStore({ dir, logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }), onReload: (ok) => void results.push(ok) });
+      expect(await store.reload()).toBe(true);
+      writeFileSync(join(dir, 'q.yaml'), doc('all', '{mode: audit, namespaces: {selector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: Exists}]}}}'));
+      expect(await store.reload('file change')).toBe(false);
+      expect(results).toEqual([true, false]);
+      expect(store.status.lastError).toMatch(/NamespacePolicy "all" \(q\.yaml\) and NamespacePolicy "training" \(p\.yaml\) select overlapping namespaces/);
+      expect(lines.some((l) => l.includes('"event":"policies-rejected"'))).toBe(true);
+      expect(store.engine?.resolver.resolve('default')?.name).toBe('d');
+      writeFileSync(join(dir, 'q.yaml'), doc('all', '{exempt: true, namespaces: {selector: {}}}'));
+      expect(await store.reload('file change')).toBe(false);
+      expect(store.status.lastError).toContain('spec.exempt: an exempt policy must name its namespaces');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -31,11 +31,30 @@ describe(ID, () => {
     ['a GPU Pod tolerating everything', podSpec({ tolerations: [{ operator: 'Exists' }] }), undefined, cpu({ tolerations: [{ operator: 'Exists' }] }), undefined],
     ['a Pod whose only accelerator is in an init container', { initContainers: [gpuContainer({ name: 'warmup' })], containers: [cpuContainer()], tolerations: [gpuToleration()] }, undefined,
       { initContainers: [cpuContainer({ name: 'warmup' })], containers: [cpuContainer()], tolerations: [gpuToleration()] }, undefined],
-    ['a DaemonSet Pod tolerating everything', cpu({ tolerations: [{ operator: 'Exists' }] }), ownedBy('DaemonSet'), cpu({ tolerations: [{ operator: 'Exists' }] }), undefined],
-    ['a DaemonSet Pod pinned to GPU nodes', cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [gpuToleration()] }), ownedBy('DaemonSet'),
-      cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [gpuToleration()] }), undefined],
   ])('skips %s, and fails its twin without the skip reason', (_n, spec, meta, twin, twinMeta) => {
     expectSkipGuard(rule, analysisOf(spec, policy(), config(), meta), analysisOf(twin, policy(), config(), twinMeta));
+  });
+
+  describe('node agents: only the DaemonSets the policy names', () => {
+    const agents = policy({ nodeAgents: [{ name: 'owner' }] });
+    it.each<[string, V1PodSpec]>([
+      ['tolerating everything', cpu({ tolerations: [{ operator: 'Exists' }] })],
+      ['pinned to GPU nodes', cpu({ nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [gpuToleration()] })],
+    ])('skips a named agent\'s Pod %s, and fails the same Pod of an unnamed DaemonSet', (_n, spec) => {
+      expectSkipGuard(rule, analysisOf(spec, agents, config(), ownedBy('DaemonSet')), analysisOf(spec, policy(), config(), ownedBy('DaemonSet')));
+    });
+
+    it('denies a tenant DaemonSet Pod tolerating GPU taints, and says where node agents belong', () => {
+      const findings = failures(rule.check(analysisOf(cpu({ tolerations: [gpuToleration()] }), policy(), config(), ownedBy('DaemonSet'))));
+      expect(findings.map((f) => f.path)).toEqual(['spec.tolerations[0]']);
+      expect(findings[0]?.fix).toContain('named in spec.nodeAgents of NamespacePolicy team-policy');
+    });
+
+    it('a name alone is not enough: the Pod of another kind, or of a DaemonSet of another name, is judged', () => {
+      for (const meta of [ownedBy('ReplicaSet'), { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'other', uid: 'u', controller: true }] }]) {
+        expect(failures(rule.check(analysisOf(cpu({ tolerations: [gpuToleration()] }), agents, config(), meta)))).toHaveLength(1);
+      }
+    });
   });
 
   it('skips a partial template (tolerations live elsewhere), and fails the same spec when it is whole', () => {

@@ -579,28 +579,30 @@ describe('huge arrays and maps', () => {
   const many = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
   const cpu = (i: number): Json => ({ name: `c${i}`, image: 'busybox', resources: { limits: { cpu: '10m' } } });
   const cases: Case[] = [
-    ['10,000 containers', () => podReview(withSpec((s) => { s['containers'] = [gpuContainer(), ...many(9_999, cpu)]; })), { allow: true }],
-    ['10,001 containers', () => podReview(withSpec((s) => { s['containers'] = [gpuContainer(), ...many(10_000, cpu)]; })), { shape: 'spec.containers' }],
-    ['10,000 init containers, half of them GPU sidecars', () => podReview(withSpec((s) => { s['initContainers'] = many(10_000, (i) => ({ name: `i${i}`, restartPolicy: i % 2 ? 'Always' : undefined, resources: { limits: { [GPU]: '1' } } })); })), { deny: [['accelerator-quantity', `spec.initContainers[0].resources.limits[${GPU}]`]] }],
+    [`${SHAPE_LIMITS.containers} containers`, () => podReview(withSpec((s) => { s['containers'] = [gpuContainer(), ...many(SHAPE_LIMITS.containers - 1, cpu)]; })), { allow: true }],
+    [`${SHAPE_LIMITS.containers + 1} containers`, () => podReview(withSpec((s) => { s['containers'] = [gpuContainer(), ...many(SHAPE_LIMITS.containers, cpu)]; })), { shape: 'spec.containers' }],
+    [`${SHAPE_LIMITS.containers} init containers, half of them GPU sidecars`, () => podReview(withSpec((s) => { s['initContainers'] = many(SHAPE_LIMITS.containers, (i) => ({ name: `i${i}`, restartPolicy: i % 2 ? 'Always' : undefined, resources: { limits: { [GPU]: '1' } } })); })), { deny: [['accelerator-quantity', `spec.initContainers[0].resources.limits[${GPU}]`]] }],
     ['10,000 tolerations', () => podReview(withSpec((s) => { s['tolerations'] = [...many(9_999, (i) => ({ key: `k${i}`, operator: 'Exists' })), GPU_TOLERATION]; })), { allow: true }],
     ['10,001 tolerations', () => podReview(withSpec((s) => { s['tolerations'] = [...many(10_000, (i) => ({ key: `k${i}`, operator: 'Exists' })), GPU_TOLERATION]; })), { shape: 'spec.tolerations' }],
     ['10,000 wildcard tolerations on a CPU Pod', () => podReview({ containers: [cpu(0)], tolerations: many(10_000, () => ({ operator: 'Exists' })) }), { deny: [['gpu-squatting', 'spec.tolerations[0]'], ['gpu-squatting', 'spec.tolerations[49]']] }],
-    ['10,000 nodeSelectorTerms', () => podReview(withSpec((s) => { delete s['nodeSelector']; s['affinity'] = affinity(many(10_000, () => ({ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4'] }] }))); })), { allow: true }],
-    ['10,001 nodeSelectorTerms', () => podReview(withSpec((s) => { s['affinity'] = affinity(many(10_001, () => ({ matchExpressions: [{ key: 'a', operator: 'Exists' }] }))); })), { shape: TERMS }],
-    [`${SHAPE_LIMITS.nodeSelectorKeys} nodeSelector keys x 10,000 terms`, () => podReview(withSpec((s) => {
+    [`${SHAPE_LIMITS.nodeSelectorTerms} nodeSelectorTerms`, () => podReview(withSpec((s) => { delete s['nodeSelector']; s['affinity'] = affinity(many(SHAPE_LIMITS.nodeSelectorTerms, () => ({ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4'] }] }))); })), { allow: true }],
+    [`${SHAPE_LIMITS.nodeSelectorTerms + 1} nodeSelectorTerms`, () => podReview(withSpec((s) => { s['affinity'] = affinity(many(SHAPE_LIMITS.nodeSelectorTerms + 1, () => ({ matchExpressions: [{ key: 'a', operator: 'Exists' }] }))); })), { shape: TERMS }],
+    [`${SHAPE_LIMITS.nodeSelectorKeys} nodeSelector keys x ${SHAPE_LIMITS.nodeSelectorTerms} terms`, () => podReview(withSpec((s) => {
       Object.assign(s['nodeSelector'], Object.fromEntries(many(SHAPE_LIMITS.nodeSelectorKeys - 1, (i) => [`k${i}`, 'v'])));
-      s['affinity'] = affinity(many(10_000, () => ({ matchExpressions: [{ key: 'k0', operator: 'Exists' }] })));
+      s['affinity'] = affinity(many(SHAPE_LIMITS.nodeSelectorTerms, () => ({ matchExpressions: [{ key: 'k0', operator: 'Exists' }] })));
     })), { allow: true }],
     [`${SHAPE_LIMITS.nodeSelectorKeys + 1} nodeSelector keys`, () => podReview(withSpec((s) => { Object.assign(s['nodeSelector'], Object.fromEntries(many(SHAPE_LIMITS.nodeSelectorKeys, (i) => [`k${i}`, 'v']))); })), { shape: 'spec.nodeSelector' }],
-    [`${SHAPE_LIMITS.requirementsPerTerm} requirements on one key in each of 400 terms`, () => podReview(withSpec((s) => {
+    [`${SHAPE_LIMITS.requirementsPerTerm} requirements on one key in each of ${Math.floor(SHAPE_LIMITS.requirements / SHAPE_LIMITS.requirementsPerTerm)} terms`, () => podReview(withSpec((s) => {
       delete s['nodeSelector'];
-      s['affinity'] = affinity(many(400, () => ({ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4'] }, ...many(SHAPE_LIMITS.requirementsPerTerm - 1, (i) => ({ key: 'cloud.google.com/gke-accelerator', operator: 'NotIn', values: [`v${i}`] }))] })));
+      s['affinity'] = affinity(many(Math.floor(SHAPE_LIMITS.requirements / SHAPE_LIMITS.requirementsPerTerm), () => ({ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4'] }, ...many(SHAPE_LIMITS.requirementsPerTerm - 1, (i) => ({ key: 'cloud.google.com/gke-accelerator', operator: 'NotIn', values: [`v${i}`] }))] })));
     })), { allow: true }],
     [`${SHAPE_LIMITS.requirementsPerTerm + 1} requirements in a term`, () => podReview(withSpec((s) => { s['affinity'] = affinity([{ matchExpressions: many(SHAPE_LIMITS.requirementsPerTerm + 1, () => ({ key: 'a', operator: 'NotIn', values: [] })) }]); })), { shape: `${TERMS}[0].matchExpressions` }],
-    ['100,000 values in one requirement', () => podReview(withSpec((s) => { s['affinity'] = affinity([{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4', ...many(99_999, (i) => `v${i}`)] }] }]); })), { allow: true }],
-    [`${SHAPE_LIMITS.resourceNames} distinct resource names in 2,000 containers`, () => podReview(withSpec((s) => {
+    [`${SHAPE_LIMITS.valuesPerRequirement} values in one requirement`, () => podReview(withSpec((s) => { s['affinity'] = affinity([{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4', ...many(SHAPE_LIMITS.valuesPerRequirement - 1, (i) => `v${i}`)] }] }]); })), { allow: true }],
+    [`${SHAPE_LIMITS.valuesPerRequirement + 1} values in one requirement`, () => podReview(withSpec((s) => { s['affinity'] = affinity([{ matchExpressions: [{ key: 'cloud.google.com/gke-accelerator', operator: 'In', values: ['nvidia-l4', ...many(SHAPE_LIMITS.valuesPerRequirement, (i) => `v${i}`)] }] }]); })), { shape: `${TERMS}[0].matchExpressions[0].values` }],
+    [`${SHAPE_LIMITS.requirements + 1} requirements across the terms`, () => podReview(withSpec((s) => { s['affinity'] = affinity(many(SHAPE_LIMITS.requirements / 50 + 1, () => ({ matchExpressions: many(50, (i) => ({ key: `k${i}`, operator: 'Exists' })) }))); })), { shape: `${TERMS}[${SHAPE_LIMITS.requirements / 50}]` }],
+    [`${SHAPE_LIMITS.resourceNames} distinct resource names in ${SHAPE_LIMITS.containers} containers`, () => podReview(withSpec((s) => {
       const names = Object.fromEntries(many(SHAPE_LIMITS.resourceNames - 3, (i) => [`example.com/r${i}`, '1']));
-      s['containers'] = [gpuContainer(), ...many(2_000, (i) => ({ name: `c${i}`, resources: { limits: { ...names } } }))];
+      s['containers'] = [gpuContainer(), ...many(SHAPE_LIMITS.containers - 1, (i) => ({ name: `c${i}`, resources: { limits: { ...names } } }))];
     })), { allow: true }],
     [`${SHAPE_LIMITS.resourceNames + 1} distinct resource names`, () => podReview(container((c) => { Object.assign(c['resources']['limits'], Object.fromEntries(many(SHAPE_LIMITS.resourceNames, (i) => [`nvidia.com/mig-${i}g`, '1']))); })), { shape: 'spec.containers[0].resources.limits' }],
     ['20,000 env entries and a 1 MiB image name (unread fields)', () => podReview(container((c) => { c['env'] = many(20_000, (i) => ({ name: `E${i}`, value: 'x' })); c['image'] = 'i'.repeat(1 << 20); })), { allow: true }],

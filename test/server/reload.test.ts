@@ -88,3 +88,31 @@ describe('policy reload', () => {
     expect(readFileSync(join(POLICIES_DIR, 'schema.json'), 'utf8')).toContain('NamespacePolicy');
   });
 });
+
+describe('policy directory removed and recreated', () => {
+  it('re-establishes the watch by itself and takes later edits; readiness does not stay stale', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpa-rm-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'policy.yaml'), POLICY('enforce'));
+    const events: boolean[] = [];
+    const store = new PolicyStore({ dir, logger: pino({ level: 'silent' }), debounceMs: 20, pollMs: 25, onReload: (ok) => void events.push(ok) });
+    expect(await store.reload()).toBe(true);
+    store.watch();
+
+    rmSync(dir, { recursive: true, force: true });
+    // The removal is noticed: a failed load names the missing directory, the last good set keeps serving.
+    await until(() => events.includes(false));
+    expect(store.status.lastError).toMatch(/ENOENT|no such file/);
+    expect(store.engine?.resolver.resolve('x')?.mode).toBe('enforce');
+
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'policy.yaml'), POLICY('warn'));
+    await until(() => store.engine?.resolver.resolve('x')?.mode === 'warn');
+    expect(store.status.lastError).toBeUndefined();
+
+    // The new directory is watched: a later edit is taken without SIGHUP.
+    writeFileSync(join(dir, 'policy.yaml'), POLICY('enforce'));
+    await until(() => store.engine?.resolver.resolve('x')?.mode === 'enforce');
+    store.close();
+  });
+});
