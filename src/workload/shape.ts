@@ -21,15 +21,16 @@ export const SHAPE_LIMITS = {
    * Required node affinity terms (ORed). Each term is judged together with the whole nodeSelector,
    * so the work is terms x (nodeSelector keys + requirements per term): 10,000 terms x 256 keys
    * took 1.9-4.3 s. Real Pods carry a handful (Karpenter, GKE and the DaemonSet controller write
-   * one per zone, pool or node class); 1,000 is far above any chart and keeps the worst case at the
-   * other bounds within the engine's budget.
+   * one per zone, pool or node class); 100 is far above any chart. At 1,000 terms a review cost
+   * 25 ms, and four tenants sending such reviews back to back pushed ordinary reviews' p99 past
+   * 300 ms on one core; at 100 it is 2-4 ms (npm run soak, phase worst).
    */
-  nodeSelectorTerms: 1000,
+  nodeSelectorTerms: 100,
   /**
    * Requirements across all terms (matchExpressions and matchFields): each becomes an object the
-   * rules compare, so 1,000 terms x 64 requirements would be 64,000 of them. Real Pods have tens.
+   * rules compare, so 100 terms x 64 requirements would be 6,400 of them. Real Pods have tens.
    */
-  requirements: 10_000,
+  requirements: 1_000,
   /**
    * Values of one `In`/`NotIn` requirement. Real lists name zones, instance types, GPU products or
    * (matchFields) node names: hundreds at most. 10,000 covers a node list of a very large cluster.

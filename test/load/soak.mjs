@@ -76,13 +76,13 @@ function options() {
     options: {
       seconds: { type: 'string', default: '60' }, 'stall-seconds': { type: 'string', default: '15' },
       connections: { type: 'string', default: '32' }, 'log-level': { type: 'string', default: 'info' },
-      'stall-rate': { type: 'string', default: '500' }, phases: { type: 'string', default: 'soak,stall,slow' },
+      'stall-rate': { type: 'string', default: '500' }, phases: { type: 'string', default: 'soak,stall,slow,worst' }, 'worst-seconds': { type: 'string', default: '10' },
       'slow-seconds': { type: 'string', default: '12' }, 'slow-clients': { type: 'string', default: '1000' }, 'stall-mode': { type: 'string', default: 'no-response' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node test/load/soak.mjs [--seconds 60] [--stall-seconds 15] [--stall-mode no-response|silent-stream] [--stall-rate 500] [--connections 32] [--slow-seconds 12] [--slow-clients 1000] [--log-level info] [--phases soak,stall,slow] [--keep]');
+    console.log('usage: node test/load/soak.mjs [--seconds 60] [--stall-seconds 15] [--stall-mode no-response|silent-stream] [--stall-rate 500] [--connections 32] [--slow-seconds 12] [--slow-clients 1000] [--worst-seconds 10] [--log-level info] [--phases soak,stall,slow,worst] [--keep]');
     process.exit(0);
   }
   const num = (name, min) => {
@@ -93,7 +93,7 @@ function options() {
   return {
     seconds: num('seconds', 10), stallSeconds: num('stall-seconds', 3), stallRate: num('stall-rate', 1), connections: Math.floor(num('connections', 1)),
     stallMode: ['no-response', 'silent-stream'].includes(values['stall-mode']) ? values['stall-mode'] : (() => { throw new Error('--stall-mode is no-response or silent-stream'); })(),
-    slowSeconds: num('slow-seconds', 3), slowClients: Math.floor(num('slow-clients', 1)),
+    slowSeconds: num('slow-seconds', 3), slowClients: Math.floor(num('slow-clients', 1)), worstSeconds: num('worst-seconds', 3),
     logLevel: values['log-level'], phases: new Set(values.phases.split(',').map((p) => p.trim())), keep: values.keep,
   };
 }
@@ -866,12 +866,101 @@ async function slowPhase(opts, certDir, ca, corpus) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Worst-case senders: 4 clients send the costliest review inside the shape bounds back to back,
+// while the API server's connection keeps sending ordinary reviews; their p99 must stay < 100 ms.
+// ---------------------------------------------------------------------------------------------
+const WORST_SENDERS = 4;
+const WORST_P99_MS = 100;
+
+function worstReview(base) {
+  const review = structuredClone(base);
+  const spec = review.request.object.spec;
+  const many = (n, f) => Array.from({ length: n }, (_, i) => f(i));
+  spec.nodeSelector = { ...(spec.nodeSelector ?? {}), ...Object.fromEntries(many(255, (i) => [`k${i}`, `v${i}`])) };
+  spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: many(100, () => ({ matchExpressions: many(10, (j) => ({ key: `k${j}`, operator: 'In', values: [`v${j}`, `w${j}`] })) })) } } };
+  review.request.uid = 'worst-case';
+  return review;
+}
+
+async function worstPhase(opts, certDir, ca, corpus) {
+  const dir = tempDir('gpu-admission-worst-');
+  const policies = join(dir, 'policies');
+  mkdirSync(policies);
+  for (const f of readdirSync(join(ROOT, 'policies')).filter((n) => /\.ya?ml$/.test(n))) copyFileSync(join(ROOT, 'policies', f), join(policies, f));
+  const [port, healthPort] = [await freePort(), await freePort()];
+  const server = startServer({ name: 'worst', policies, certDir, port, healthPort, logLevel: opts.logLevel });
+  const target = { port, ca };
+  const result = { senders: WORST_SENDERS, seconds: opts.worstSeconds };
+  try {
+    await waitFor('the server to be ready', async () => !server.exit && (await get(healthPort, '/readyz')).status === 200, 30_000);
+    const worst = prepared('/validate', port, worstReview(corpus.find((r) => r.request?.object?.spec) ?? corpus[0]));
+    const reviews = corpus.map((review) => prepared('/validate', port, review));
+    const conn = new Conn(target);
+    await conn.open();
+    let stopping = false;
+    const worstHist = createHistogram();
+    let worstErrors = 0;
+    const senders = Array.from({ length: WORST_SENDERS }, async () => {
+      const c = new Conn(target);
+      await c.open();
+      while (!stopping) {
+        const t0 = performance.now();
+        try {
+          const { status } = await sendOnce(c, worst.buf);
+          if (status !== 200) worstErrors++;
+        } catch {
+          worstErrors++;
+          await c.open().catch(() => undefined);
+        }
+        worstHist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+      }
+      c.close();
+    });
+    const hist = createHistogram();
+    let answered = 0;
+    let errors = 0;
+    const end = performance.now() + opts.worstSeconds * 1000;
+    for (let i = 0; performance.now() < end; i++) {
+      const r = reviews[i % reviews.length];
+      const t0 = performance.now();
+      try {
+        const { status, body } = await sendOnce(conn, r.buf);
+        if (status === 200 && body.includes(r.uid)) answered++;
+        else errors++;
+      } catch {
+        errors++;
+        await conn.open().catch(() => undefined);
+      }
+      hist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+      await sleep(20);
+    }
+    stopping = true;
+    await Promise.all(senders);
+    conn.close();
+    Object.assign(result, {
+      worstReviews: worstHist.count, worstErrors, worstP50Ms: round(pct(worstHist, 50), 3), worstP99Ms: round(pct(worstHist, 99), 3),
+      reviews: answered, errors, p50Ms: round(pct(hist, 50), 3), p99Ms: round(pct(hist, 99), 3), maxMs: round(hist.max / 1000, 2),
+    });
+    log(`worst: ${WORST_SENDERS} senders of the worst review (${worstHist.count} answered, p50 ${f3(result.worstP50Ms)} ms, p99 ${f3(result.worstP99Ms)} ms); ordinary reviews ${answered}, p50 ${f3(result.p50Ms)} ms, p99 ${f3(result.p99Ms)} ms`);
+    check(`worst: ordinary reviews keep p99 < ${WORST_P99_MS} ms while ${WORST_SENDERS} clients send worst-case reviews`, errors === 0 && answered > 0 && result.p99Ms < WORST_P99_MS,
+      `${answered} reviews, p99 ${f3(result.p99Ms)} ms, max ${f3(result.maxMs)} ms, ${errors} errors`);
+    check('worst: every worst-case review is answered 200', worstErrors === 0 && worstHist.count > 0, `${worstHist.count} answered, ${worstErrors} errors`);
+  } catch (err) {
+    check('worst: phase ran', false, err.message);
+  }
+  server.child.kill('SIGTERM');
+  const exit = await Promise.race([server.exited, sleep((SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + 5) * 1000).then(() => undefined)]);
+  if (!exit) server.child.kill('SIGKILL');
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
 async function main() {
   const opts = options();
   keepTemp = opts.keep;
-  const budgetMs = ((opts.phases.has('soak') ? opts.seconds + SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + 60 : 0) + (opts.phases.has('stall') ? opts.stallSeconds + 60 : 0) + (opts.phases.has('slow') ? opts.slowSeconds + 60 : 0) + 30) * 1000;
+  const budgetMs = ((opts.phases.has('soak') ? opts.seconds + SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + 60 : 0) + (opts.phases.has('stall') ? opts.stallSeconds + 60 : 0) + (opts.phases.has('slow') ? opts.slowSeconds + 60 : 0) + (opts.phases.has('worst') ? opts.worstSeconds + 60 : 0) + 30) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`soak: still running after ${Math.round(budgetMs / 1000)} s; giving up`);
     cleanupSync();
@@ -894,6 +983,11 @@ async function main() {
     const stallCerts = tempDir('gpu-admission-stall-certs-');
     await run([MAIN, 'certs', '--out', stallCerts], 'certs');
     summary.stall = await stallPhase(opts, stallCerts, readFileSync(join(stallCerts, 'ca.crt')), corpus);
+  }
+  if (opts.phases.has('worst')) {
+    const worstCerts = tempDir('gpu-admission-worst-certs-');
+    await run([MAIN, 'certs', '--out', worstCerts], 'certs');
+    summary.worst = await worstPhase(opts, worstCerts, readFileSync(join(worstCerts, 'ca.crt')), corpus);
   }
   if (opts.phases.has('slow')) {
     const slowCerts = tempDir('gpu-admission-slow-certs-');
