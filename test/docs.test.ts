@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedSections, currentSections, replaceSections } from '../src/docs/tables.js';
 import { docsInput, renderDocs } from '../src/docs/write.js';
-import { MUTATORS } from '../src/mutators/index.js';
-import { RULES } from '../src/rules/index.js';
+import { MUTATORS, WORKLOAD_MUTATORS } from '../src/mutators/index.js';
+import { RULES, WORKLOAD_RULES } from '../src/rules/index.js';
 import { WORKLOAD_KINDS } from '../src/workload/kinds.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -52,10 +52,10 @@ describe('generated sections of docs/', () => {
 
 describe('everything the code registers is documented', () => {
   const documented = (text: string): boolean => allDocs.includes(text);
-  it.each(RULES.map((r) => r.id))('rule %s', (id) => {
+  it.each([...RULES, ...WORKLOAD_RULES].map((r) => r.id))('rule %s', (id) => {
     expect(documented(`| \`${id}\` |`), `rule ${id} is missing from the rules table of docs/rules.md; ${FIX}`).toBe(true);
   });
-  it.each(MUTATORS.map((m) => m.id))('mutator %s', (id) => {
+  it.each([...MUTATORS, ...WORKLOAD_MUTATORS].map((m) => m.id))('mutator %s', (id) => {
     expect(documented(`| \`${id}\` |`), `mutator ${id} is missing from the mutations table of docs/mutations.md; ${FIX}`).toBe(true);
   });
   it.each(WORKLOAD_KINDS.map((k) => [`${k.group || 'core'}/${k.kind}`, k] as const))('kind %s', (key, k) => {

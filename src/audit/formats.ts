@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RULES } from '../rules/index.js';
-import { MUTATORS } from '../mutators/index.js';
+import { RULES, WORKLOAD_RULES } from '../rules/index.js';
+import { MUTATORS, WORKLOAD_MUTATORS } from '../mutators/index.js';
 import { dumpYaml } from '../util/yaml.js';
 import { EXCLUDED_REASON } from '../admission/exclusions.js';
 import type { AuditResult, AuditSummary } from './run.js';
@@ -102,7 +102,7 @@ export function sarifUri(file: string, root: string): string {
 }
 
 export function sarif(report: AuditReport, version: string, root: string): string {
-  const rules = [...RULES.map((r) => ({ id: r.id, text: r.summary })), ...MUTATORS.map((m) => ({ id: m.id, text: `Mutation ${m.id}` })), { id: 'pod-spec-shape', text: 'Pod spec fields have the types the Kubernetes API defines' }, { id: EXCLUDED_RULE, text: 'Objects in namespaces the webhook never sees are not judged' }, { id: UNKNOWN_KIND_RULE, text: 'Objects of unknown kinds that request accelerators are reported, not judged' }];
+  const rules = [...[...RULES, ...WORKLOAD_RULES].map((r) => ({ id: r.id, text: r.summary })), ...[...MUTATORS, ...WORKLOAD_MUTATORS].map((m) => ({ id: m.id, text: `Mutation ${m.id}` })), { id: 'pod-spec-shape', text: 'Pod spec fields have the types the Kubernetes API defines' }, { id: EXCLUDED_RULE, text: 'Objects in namespaces the webhook never sees are not judged' }, { id: UNKNOWN_KIND_RULE, text: 'Objects of unknown kinds that request accelerators are reported, not judged' }];
   const excluded = report.results.filter((r) => r.verdict === 'excluded').map((r) => ({
     ruleId: EXCLUDED_RULE,
     level: 'note',

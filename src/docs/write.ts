@@ -5,9 +5,9 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MUTATORS } from '../mutators/index.js';
+import { MUTATORS, WORKLOAD_MUTATORS } from '../mutators/index.js';
 import { isPolicyFileName } from '../server/policy-files.js';
-import { RULES } from '../rules/index.js';
+import { RULES, WORKLOAD_RULES } from '../rules/index.js';
 import { parseYamlDocuments } from '../util/yaml.js';
 import { WORKLOAD_KINDS } from '../workload/kinds.js';
 import { type DocsInput, generatedSections, type PolicyFileEntry, replaceSections } from './tables.js';
@@ -21,7 +21,7 @@ export function readPolicyFileEntries(dir: string): PolicyFileEntry[] {
 }
 
 export function docsInput(root: string): DocsInput {
-  return { rules: RULES, mutators: MUTATORS, kinds: WORKLOAD_KINDS, policyFiles: readPolicyFileEntries(join(root, 'policies')) };
+  return { rules: [...RULES, ...WORKLOAD_RULES], mutators: [...MUTATORS, ...WORKLOAD_MUTATORS], kinds: WORKLOAD_KINDS, policyFiles: readPolicyFileEntries(join(root, 'policies')) };
 }
 
 export interface RenderedDoc {

@@ -16,6 +16,8 @@ export interface AnalysisInput {
   /** Kind of the object under review (`apps/DaemonSet`), for templates. */
   objectKind?: string;
   userInfo?: RequestUser;
+  /** Labels of the namespace, when known. */
+  namespaceLabels?: Record<string, string>;
   /**
    * An analysis of the same target before mutation: its selection is reused when the mutators left
    * nodeSelector, affinity and nodeName alone (copy-on-write keeps the same objects).

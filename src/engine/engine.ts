@@ -6,17 +6,17 @@ import { findPodSpecs, type GroupKind } from '../workload/pod-spec.js';
 import { workloadKind } from '../workload/kinds.js';
 import { clusterScopePolicy } from '../policy/cluster-scope.js';
 import { unknownKindFindings } from './unknown-kinds.js';
-import { RULES } from '../rules/index.js';
+import { RULE_IDS } from '../rules/index.js';
 import { withoutNulls } from '../util/nulls.js';
 import { checkPodSpecShape } from '../workload/shape.js';
 import type { PodSpecTarget } from '../workload/target.js';
 import { analyse } from './analyse.js';
-import { mutatePod, validatePod } from './evaluate.js';
+import { mutatePod, mutateWorkload, validatePod, validateWorkload } from './evaluate.js';
 import { type PatchOperation } from './types.js';
 import { templateFindings } from './templates.js';
 import { checkNamespaceLabels } from './namespace-labels.js';
 import { ReviewBudget } from './budget.js';
-import type { EngineConfig, Finding, MutationNote, PodAnalysis, RequestUser } from './types.js';
+import type { EngineConfig, Finding, MutationNote, PodAnalysis, RequestUser, WorkloadAnalysis } from './types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -81,7 +81,12 @@ const key = (f: Finding): string => `${f.ruleId}\u0000${f.path}\u0000${f.message
 
 interface Prepared {
   verdict: Verdict;
+  /** The Pod specs judged: on UPDATE, only the templates that changed. */
   analyses: PodAnalysis[];
+  /** The whole object, with every Pod spec it carries. */
+  workload: WorkloadAnalysis;
+  /** UPDATE that changed no Pod template: only the workload's own rules and mutators run. */
+  unchangedTemplates: boolean;
   shape: Finding[];
   /** Set when the review is over the work budget: nothing was analysed after it. */
   tooComplex?: Finding;
@@ -98,7 +103,7 @@ export class Engine {
    */
   private policyFor(req: EngineRequest): NamespacePolicy | undefined {
     if (req.namespace !== '' || workloadKind(req.kind)?.scope !== 'Cluster') return this.resolver.resolve(req.namespace);
-    this.clusterPolicy ??= clusterScopePolicy(this.resolver.set, RULES.map((r) => r.id));
+    this.clusterPolicy ??= clusterScopePolicy(this.resolver.set, RULE_IDS);
     return this.clusterPolicy;
   }
 
@@ -123,41 +128,51 @@ export class Engine {
   private prepare(req: EngineRequest): Prepared | Verdict {
     if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return empty(`operation ${req.operation} is not checked`);
     if (req.subResource) return empty(`subresource ${req.subResource} is not checked`);
-    let targets = findPodSpecs(req.kind, req.object);
+    const targets = findPodSpecs(req.kind, req.object);
     if (targets.length === 0) return this.unknownKind(req) ?? empty(`${req.kind.kind} carries no Pod spec`);
-    // On UPDATE a template is judged only when it changed.
-    if (req.operation === 'UPDATE' && req.oldObject) {
-      targets = targets.filter((t) => !t.isTemplate || JSON.stringify(valueAt(req.oldObject, t.pointer)) !== JSON.stringify(valueAt(req.object, t.pointer)));
-      if (targets.length === 0) return empty('no Pod template changed');
-    }
+    // On UPDATE a template is judged only when it changed; the workload's own fields always are.
+    const changed = req.operation === 'UPDATE' && req.oldObject
+      ? new Set(targets.filter((t) => !t.isTemplate || JSON.stringify(valueAt(req.oldObject, t.pointer)) !== JSON.stringify(valueAt(req.object, t.pointer))))
+      : undefined;
     const policy = this.policyFor(req);
     if (!policy) return empty(`no NamespacePolicy governs namespace ${req.namespace} and none is the default`);
     if (policy.exempt) return empty(`namespace ${req.namespace} is exempt (policy ${policy.name})`, policy);
     const meta = (req.object as { metadata?: V1ObjectMeta }).metadata;
+    const namespaceLabels = req.namespace === '' ? undefined : this.resolver.namespaceLabels(req.namespace);
     const verdict = empty('', policy);
     delete verdict.skipped;
     const shape: Finding[] = [];
     const budget = new ReviewBudget(this.config);
     const analyses: PodAnalysis[] = [];
+    const all: PodAnalysis[] = [];
+    const workload: WorkloadAnalysis = {
+      kind: `${req.kind.group}/${req.kind.kind}`, operation: req.operation, object: req.object as Record<string, unknown>, meta,
+      namespace: req.namespace, policy, config: this.config, pods: all, accelerator: false, userInfo: req.userInfo,
+      ...(namespaceLabels ? { namespaceLabels } : {}),
+    };
     for (const found of targets) {
+      const judged = changed === undefined || changed.has(found);
       const { target, bad } = shapeChecked(found);
       if (bad) {
-        shape.push({ ruleId: SHAPE_RULE, path: bad.path, message: bad.message, fix: 'correct the field to the type the Kubernetes API defines' });
+        if (judged) shape.push({ ruleId: SHAPE_RULE, path: bad.path, message: bad.message, fix: 'correct the field to the type the Kubernetes API defines' });
         continue;
       }
       const tooComplex = budget.charge(target);
       if (tooComplex) {
         verdict.overBudget = tooComplex.path;
-        return { verdict, analyses: [], shape, tooComplex };
+        return { verdict, analyses: [], workload, unchangedTemplates: false, shape, tooComplex };
       }
       const a = analyse({
         target, namespace: req.namespace, objectMeta: meta, policy, config: this.config,
-        objectKind: `${req.kind.group}/${req.kind.kind}`, userInfo: req.userInfo,
+        objectKind: workload.kind, userInfo: req.userInfo, ...(namespaceLabels ? { namespaceLabels } : {}),
       });
+      all.push(a);
+      if (a.acc.isAcceleratorPod) workload.accelerator = true;
+      if (!judged) continue;
       verdict.assumptions.push(...assumptionsOf(a));
       analyses.push(a);
     }
-    return { verdict, analyses, shape };
+    return { verdict, analyses, workload, unchangedTemplates: changed !== undefined && changed.size === 0, shape };
   }
 
   /** Mutating admission: patches and the warnings mutators raise. */
@@ -178,6 +193,11 @@ export class Engine {
       verdict.notes.push(...m.notes);
       if (verdict.policy?.mode !== 'audit') verdict.patch.push(...m.patch);
     }
+    const w = mutateWorkload(prepared.workload);
+    verdict.warnings.push(...w.warnings);
+    verdict.notes.push(...w.notes);
+    if (verdict.policy?.mode !== 'audit') verdict.patch.push(...w.patch);
+    if (prepared.unchangedTemplates && verdict.notes.length === 0 && verdict.warnings.length === 0) return empty('no Pod template changed', verdict.policy);
     return verdict;
   }
 
@@ -203,16 +223,17 @@ export class Engine {
       sortByMode(verdict, [...shape, tooComplex], verdict.policy as NamespacePolicy);
       return verdict;
     }
-    let findings = [...shape, ...analyses.flatMap((a) => findingsOf(a))];
+    let findings = allFindings(prepared);
     // The UPDATE that removes a Pod's last scheduling gate is judged in full: a gated Pod skips
     // pool selection and tolerations, so comparing with it would let anything through.
     if (req.operation === 'UPDATE' && req.oldObject !== undefined && req.oldObject !== null && !ungates(req)) {
       const before = this.prepare({ ...req, object: req.oldObject, oldObject: undefined, operation: 'CREATE' });
       if ('analyses' in before) {
-        const old = new Set([...before.shape, ...before.analyses.flatMap((a) => findingsOf(a))].map(key));
+        const old = new Set(allFindings(before).map(key));
         findings = findings.filter((f) => !old.has(key(f)));
       }
     }
+    if (prepared.unchangedTemplates && findings.length === 0) return empty('no Pod template changed', verdict.policy);
     sortByMode(verdict, findings, verdict.policy as NamespacePolicy);
     return verdict;
   }
@@ -245,6 +266,14 @@ function mutable(a: PodAnalysis, operation: Operation): boolean {
   if (a.target.virtual) return false;
   if (!a.target.isTemplate) return operation === 'CREATE';
   return a.policy.mutations.templates;
+}
+
+/** What the validating webhook finds: shape, every judged Pod spec, then the whole object. */
+function allFindings(p: Prepared): Finding[] {
+  const out = [...p.shape];
+  for (const a of p.analyses) for (const f of findingsOf(a)) out.push(f);
+  for (const f of validateWorkload(p.workload)) out.push(f);
+  return out;
 }
 
 function findingsOf(a: PodAnalysis): Finding[] {

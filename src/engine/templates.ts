@@ -13,7 +13,7 @@ export function templateFindings(a: PodAnalysis, findings: Finding[]): Finding[]
   if (findings.every((f) => f.advisory)) return findings;
   const m = mutatePod(a);
   if (m.notes.length === 0) return findings;
-  const mutated = analyse({ target: { ...a.target, spec: m.spec }, namespace: a.namespace, objectMeta: a.objectMeta, policy: a.policy, config: a.config, objectKind: a.objectKind, userInfo: a.userInfo, prior: a });
+  const mutated = analyse({ target: { ...a.target, spec: m.spec, metadata: m.metadata }, namespace: a.namespace, objectMeta: a.objectMeta, policy: a.policy, config: a.config, objectKind: a.objectKind, userInfo: a.userInfo, namespaceLabels: a.namespaceLabels, prior: a });
   const remaining = new Set(validatePod(mutated).map(key));
   const receive = m.notes.map((n) => n.description).join('; ');
   return findings.map((f) => (remaining.has(key(f)) || f.advisory ? f : {

@@ -6,6 +6,8 @@ import type { PoolCandidates } from '../scheduling/pools.js';
 import type { Requirement, Selection } from '../scheduling/selectors.js';
 import type { PodSpecTarget } from '../workload/target.js';
 import type { DeviceClassFacts } from '../workload/claims.js';
+import type { PodMetaEdit } from './meta-edit.js';
+import type { ObjectEdit } from './object-edit.js';
 
 /** One JSON Patch operation, as the engine produces them and the API server applies them. */
 export type PatchOperation = Operation;
@@ -93,6 +95,8 @@ export interface PodAnalysis {
    * globalDefault class that the Priority admission plugin wrote before webhooks ran.
    */
   chosenPriorityClass?: string;
+  /** Labels of the namespace, when known (live view, or Namespace objects of an audit's input). */
+  namespaceLabels?: Record<string, string>;
 }
 
 /**
@@ -133,6 +137,49 @@ export interface Mutator {
   /** The policy setting that turns it on. */
   setting: string;
   enabled(policy: NamespacePolicy): boolean;
-  /** Changes `spec` (a clone) in place; must be idempotent. */
-  apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult;
+  /**
+   * Changes `spec` (a shallow copy: replace what you change) and the Pod's labels and annotations
+   * through `meta`; must be idempotent.
+   */
+  apply(spec: V1PodSpec, a: PodAnalysis, meta: PodMetaEdit): MutatorResult;
+}
+
+/**
+ * What workload rules and mutators read: the whole object under review (a Deployment, a
+ * PyTorchJob, a Pod), with the analyses of every Pod spec it carries. Computed once per review.
+ */
+export interface WorkloadAnalysis {
+  /** `group/Kind` (`apps/Deployment`, `/Pod`). */
+  kind: string;
+  operation: 'CREATE' | 'UPDATE';
+  object: Record<string, unknown>;
+  meta?: V1ObjectMeta;
+  namespace: string;
+  policy: NamespacePolicy;
+  config: EngineConfig;
+  /** The analyses of the Pod specs the object carries (those that passed the shape check). */
+  pods: PodAnalysis[];
+  /** Some Pod spec of it requests accelerators. */
+  accelerator: boolean;
+  namespaceLabels?: Record<string, string>;
+  userInfo?: RequestUser;
+}
+
+/** A rule on the whole object (rollout fields, gang admission): the same results as a Rule. */
+export interface WorkloadRule {
+  id: string;
+  summary: string;
+  fix: string;
+  advisory?: boolean;
+  check(w: WorkloadAnalysis): RuleResult;
+}
+
+/** A mutator of fields of the workload object itself, never of its Pod templates. */
+export interface WorkloadMutator {
+  id: string;
+  summary: string;
+  setting: string;
+  enabled(policy: NamespacePolicy): boolean;
+  /** Sets fields through `edit`; must be idempotent. */
+  apply(edit: ObjectEdit, w: WorkloadAnalysis): MutatorResult;
 }

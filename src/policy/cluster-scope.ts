@@ -1,4 +1,4 @@
-import { DEFAULT_DEVICE_CLASSES } from './normalize.js';
+import { DEFAULT_DEVICE_CLASSES, toPolicy } from './normalize.js';
 import type { EnforcementMode, NamespacePolicy, PolicySet } from './types.js';
 
 /**
@@ -17,6 +17,12 @@ export const CLUSTER_SCOPE_RULES: readonly string[] = ['accelerator-limits', 'ac
 export const CLUSTER_SCOPE_MODE: EnforcementMode = 'warn';
 
 export const CLUSTER_SCOPE_POLICY = 'cluster-scope';
+
+/** The defaults of the settings a cluster-scoped template is not judged on (their rules are lifted). */
+const SETTINGS_OFF = (() => {
+  const { rollout, disruption, gang, cuda, images, costLabels, mutations } = toPolicy({ metadata: { name: CLUSTER_SCOPE_POLICY }, spec: {} }, 'built in');
+  return { rollout, disruption: { ...disruption, protect: 'none' as const }, gang, cuda, images, costLabels, mutations };
+})();
 
 /** The policy that judges cluster-scoped templates, from the default policy's `clusterScope` setting. */
 export function clusterScopePolicy(set: PolicySet, ruleIds: readonly string[]): NamespacePolicy {
@@ -40,7 +46,8 @@ export function clusterScopePolicy(set: PolicySet, ruleIds: readonly string[]): 
     priority: { allowedClasses: [] },
     requirements: { memoryLimit: false, cpuRequest: false, readinessProbe: false },
     deviceIsolation: def?.deviceIsolation ?? { visibleDevices: true, privileged: true, hostPaths: true },
-    mutations: { templates: false, tolerations: false, defaultPoolNodeSelector: false, startupProbe: false, terminationGracePeriod: false, priorityClass: false },
+    ...SETTINGS_OFF,
+    mutations: Object.fromEntries(Object.keys(SETTINGS_OFF.mutations).map((k) => [k, false])) as unknown as NamespacePolicy['mutations'],
     exemptions: lifted.length > 0 ? [{ rules: lifted }] : [],
     nodeAgents: [],
   };

@@ -77,6 +77,7 @@ function settingLines(p: NamespacePolicy): string[] {
   lines.push(`Priority: ${defaultClass ? `accelerator Pods that name no class get ${defaultClass}${p.mutations.priorityClass ? '' : ' (not patched)'}; ` : ''}${allowed}.`);
   const req = [p.requirements.memoryLimit ? 'a memory limit' : undefined, p.requirements.cpuRequest ? 'a CPU request' : undefined, p.requirements.readinessProbe ? 'a readinessProbe' : undefined].filter(Boolean);
   lines.push(`Requirements: ${req.length > 0 ? `accelerator containers need ${req.length > 1 ? `${req.slice(0, -1).join(', ')} and ${req[req.length - 1]}` : req[0]}` : 'none'}.`);
+  lines.push(...workloadLines(p));
   const off = Object.entries(p.mutations).filter(([k, v]) => k !== 'templates' && !v).map(([k]) => k);
   lines.push(`Mutations: on Pod creation${off.length > 0 ? `, except ${off.join(', ')}` : ''}; Pod templates are ${p.mutations.templates ? 'patched too' : 'validated, not patched (their Pods are)'}.`);
   if (p.exemptions.length === 0) lines.push('Exemptions: none.');
@@ -90,6 +91,32 @@ function settingLines(p: NamespacePolicy): string[] {
     lines.push(`Exemption: ${e.rules.join(', ')} lifted for ${who || 'nobody (no subject given)'}.`);
   }
   if (p.nodeAgents.length > 0) lines.push(`Node agents: DaemonSet${p.nodeAgents.length > 1 ? 's' : ''} ${p.nodeAgents.join(', ')} may tolerate GPU pool taints (gpu-squatting), their Pods when the DaemonSet controller creates them.`);
+  return lines;
+}
+
+const LEVEL: Record<string, string> = { off: 'not checked', warn: 'warned', enforce: 'judged by the mode' };
+
+/** Rollout, disruption, gang, CUDA, image and cost-label settings, one line each. */
+function workloadLines(p: NamespacePolicy): string[] {
+  const r = p.rollout;
+  const deadline = r.progressDeadlineSeconds === 'auto'
+    ? `progressDeadlineSeconds at least the start-up budget + ${seconds(r.marginSeconds)}`
+    : r.progressDeadlineSeconds !== undefined ? `progressDeadlineSeconds at least ${seconds(r.progressDeadlineSeconds)}` : undefined;
+  const rollout = [
+    deadline,
+    r.surgeOnly !== 'off' ? `surge-only rolling updates (maxUnavailable: 0; ${LEVEL[r.surgeOnly]})` : undefined,
+    r.recreate !== 'off' ? `strategy Recreate ${LEVEL[r.recreate]}` : undefined,
+    r.minReadySeconds !== undefined ? `minReadySeconds at least ${r.minReadySeconds}` : undefined,
+  ].filter(Boolean);
+  const lines = [`Rollouts: ${rollout.length > 0 ? `accelerator Deployments, StatefulSets and LeaderWorkerSets need ${rollout.join(', ')}${p.mutations.rollout ? ' (set on the object where missing or lower)' : ' (not patched)'}` : 'no requirement'}.`];
+  const protect = p.disruption.protect;
+  lines.push(`Disruption: ${protect === 'none' ? 'no protection' : `${protect === 'all' ? 'every accelerator Pod' : 'accelerator Pods of training and batch workloads'} ${p.mutations.disruption ? 'get' : 'would get (not patched)'} the node autoscalers' do-not-evict annotations`}; a multi-replica accelerator workload without a PodDisruptionBudget is ${LEVEL[p.disruption.budgets]} in audits.`);
+  const g = p.gang;
+  lines.push(g.mode === 'off' ? 'Gang admission: not required.' : `Gang admission: multi-Pod accelerator workloads must go through ${g.paths.length > 0 ? g.paths.join(', ') : 'a gang-capable path (kueue, volcano, kai, coscheduling)'} (${g.mode === 'required' ? 'denied otherwise' : 'warned otherwise'})${g.defaultQueue ? `; those on none get Kueue queue ${g.defaultQueue}${p.mutations.gangQueue ? '' : ' (not patched)'}` : ''}.`);
+  lines.push(`CUDA: a workload's CUDA version (annotation gpu-admission.io/cuda or a known image tag) against the pools' drivers: ${LEVEL[p.cuda.check]}${p.cuda.minorVersionCompatibility ? ', an older driver of the same major version only warned' : ''}.`);
+  lines.push(`Images: accelerator images without a tag or with :latest ${LEVEL[p.images.unpinned]}${p.images.pullPolicy ? `; pinned images need imagePullPolicy ${p.images.pullPolicy}` : ''}.`);
+  const c = p.costLabels;
+  lines.push(`Cost labels: ${c.required.length > 0 ? `accelerator Pods need ${c.required.join(', ')}` : 'none required'}${c.fromNamespace.length > 0 ? `; copied from the namespace's labels: ${c.fromNamespace.join(', ')}${p.mutations.costLabels ? '' : ' (not patched)'}` : ''}.`);
   return lines;
 }
 

@@ -13,7 +13,7 @@ export const DEFAULT_DEVICE_CLASSES: readonly string[] = ['gpu.nvidia.com', 'mig
 /** Shapes as the schema admits them, before defaults. */
 export interface GpuPoolDoc {
   metadata: { name: string };
-  spec: { nodeLabels: Record<string, string>; taints?: PoolTaint[]; resources: string[]; maxPerPod?: number };
+  spec: { nodeLabels: Record<string, string>; taints?: PoolTaint[]; resources: string[]; maxPerPod?: number; cuda?: string };
 }
 
 export interface NamespacePolicyDoc {
@@ -29,6 +29,12 @@ export interface NamespacePolicyDoc {
     priority?: { defaultClass?: string; allowedClasses?: string[] };
     requirements?: Partial<NamespacePolicy['requirements']>;
     deviceIsolation?: Partial<NamespacePolicy['deviceIsolation']>;
+    rollout?: Partial<NamespacePolicy['rollout']>;
+    disruption?: Partial<NamespacePolicy['disruption']>;
+    gang?: Partial<Omit<NamespacePolicy['gang'], 'schedulerNames'>> & { schedulerNames?: Partial<NamespacePolicy['gang']['schedulerNames']> };
+    cuda?: Partial<NamespacePolicy['cuda']>;
+    images?: Partial<NamespacePolicy['images']>;
+    costLabels?: Partial<NamespacePolicy['costLabels']>;
     mutations?: Partial<NamespacePolicy['mutations']>;
     exemptions?: Exemption[];
     nodeAgents?: { name: string }[];
@@ -39,7 +45,7 @@ export interface NamespacePolicyDoc {
 
 export function toPool(doc: GpuPoolDoc): GpuPool {
   const { spec } = doc;
-  return { name: doc.metadata.name, nodeLabels: spec.nodeLabels, taints: spec.taints ?? [], resources: spec.resources, maxPerPod: spec.maxPerPod };
+  return { name: doc.metadata.name, nodeLabels: spec.nodeLabels, taints: spec.taints ?? [], resources: spec.resources, maxPerPod: spec.maxPerPod, ...(spec.cuda !== undefined ? { cuda: spec.cuda } : {}) };
 }
 
 /** Applies the documented defaults: enforce, accelerators allowed, every mutation on. */
@@ -68,6 +74,28 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
     priority: { defaultClass: s.priority?.defaultClass, allowedClasses: s.priority?.allowedClasses ?? [] },
     requirements: { memoryLimit: s.requirements?.memoryLimit ?? false, cpuRequest: s.requirements?.cpuRequest ?? false, readinessProbe: s.requirements?.readinessProbe ?? false },
     deviceIsolation: { visibleDevices: s.deviceIsolation?.visibleDevices ?? true, privileged: s.deviceIsolation?.privileged ?? true, hostPaths: s.deviceIsolation?.hostPaths ?? true },
+    rollout: {
+      progressDeadlineSeconds: s.rollout?.progressDeadlineSeconds,
+      marginSeconds: s.rollout?.marginSeconds ?? 300,
+      surgeOnly: s.rollout?.surgeOnly ?? 'off',
+      recreate: s.rollout?.recreate ?? 'off',
+      minReadySeconds: s.rollout?.minReadySeconds,
+    },
+    disruption: { protect: s.disruption?.protect ?? 'training', budgets: s.disruption?.budgets ?? 'warn' },
+    gang: {
+      mode: s.gang?.mode ?? 'off',
+      paths: s.gang?.paths ?? [],
+      defaultQueue: s.gang?.defaultQueue,
+      schedulerNames: {
+        kueue: [],
+        volcano: s.gang?.schedulerNames?.volcano ?? ['volcano'],
+        kai: s.gang?.schedulerNames?.kai ?? ['kai-scheduler'],
+        coscheduling: s.gang?.schedulerNames?.coscheduling ?? ['scheduler-plugins-scheduler'],
+      },
+    },
+    cuda: { check: s.cuda?.check ?? 'enforce', minorVersionCompatibility: s.cuda?.minorVersionCompatibility ?? true },
+    images: { unpinned: s.images?.unpinned ?? 'warn', ...(s.images?.pullPolicy ? { pullPolicy: s.images.pullPolicy } : {}) },
+    costLabels: { required: s.costLabels?.required ?? [], fromNamespace: s.costLabels?.fromNamespace ?? [] },
     mutations: {
       templates: m.templates ?? false,
       tolerations: m.tolerations ?? true,
@@ -75,6 +103,12 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
       startupProbe: m.startupProbe ?? true,
       terminationGracePeriod: m.terminationGracePeriod ?? true,
       priorityClass: m.priorityClass ?? true,
+      rollout: m.rollout ?? true,
+      disruption: m.disruption ?? true,
+      gangQueue: m.gangQueue ?? true,
+      cudaAffinity: m.cudaAffinity ?? true,
+      imagePullPolicy: m.imagePullPolicy ?? true,
+      costLabels: m.costLabels ?? true,
     },
     exemptions: s.exemptions ?? [],
     nodeAgents: (s.nodeAgents ?? []).map((a) => a.name),

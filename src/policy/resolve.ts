@@ -56,4 +56,9 @@ export class PolicyResolver {
     this.memo.set(namespace, found ?? null);
     return found;
   }
+
+  /** The namespace's labels, when known (a live view, or the Namespace objects of an audit's input). */
+  namespaceLabels(namespace: string): Record<string, string> | undefined {
+    return this.namespaces.labels(namespace);
+  }
 }

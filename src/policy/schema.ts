@@ -65,10 +65,14 @@ const gpuPoolSpec = {
     },
     resources: { type: 'array', minItems: 1, items: resourceName, description: 'Accelerator resources the nodes offer.' },
     maxPerPod: { type: 'integer', minimum: 1 },
+    cuda: { type: 'string', pattern: '^[0-9]+\\.[0-9]+$', description: 'Highest CUDA version the pool\'s driver supports (major.minor, e.g. "12.4"): rule cuda-compatibility.' },
   },
 };
 
 const boolSwitch = { type: 'boolean' };
+const checkLevel = { enum: ['off', 'warn', 'enforce'] };
+const gangPath = { enum: ['kueue', 'volcano', 'kai', 'coscheduling'] };
+const schedulerNames = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 253 } };
 
 const namespacePolicySpec = {
   type: 'object',
@@ -122,6 +126,70 @@ const namespacePolicySpec = {
         hostPaths: { type: 'boolean', description: 'device-hostpath: deny hostPath volumes of device paths (/, /dev, /dev/nvidia*, /dev/dri, ...) in Pods that can reach accelerators.' },
       },
     },
+    rollout: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Rollouts of accelerator Deployments, StatefulSets and LeaderWorkerSets (rules rollout-progress-deadline, rollout-strategy; mutation rollout).',
+      properties: {
+        progressDeadlineSeconds: { oneOf: [{ const: 'auto' }, seconds], description: 'Minimum Deployment progressDeadlineSeconds; auto = the Pods\' start-up budget + marginSeconds (never below the API default 600).' },
+        marginSeconds: { ...seconds, description: 'Added to the start-up budget by auto (default 300).' },
+        surgeOnly: { ...checkLevel, description: 'Require maxUnavailable: 0 so serving capacity never drops while new replicas load (default off).' },
+        recreate: { ...checkLevel, description: 'A Deployment with strategy Recreate takes every replica down at once (default off).' },
+        minReadySeconds: seconds,
+      },
+    },
+    disruption: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Disruption protection of long-running accelerator Pods (mutation disruption, audit rule disruption-budget).',
+      properties: {
+        protect: { enum: ['training', 'all', 'none'], description: 'Which accelerator Pods receive the node autoscalers\' do-not-evict annotations (default training).' },
+        budgets: { ...checkLevel, description: 'Audit: a multi-replica accelerator workload without a PodDisruptionBudget in the same input (default warn).' },
+      },
+    },
+    gang: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Gang admission of multi-worker accelerator workloads (rule gang-scheduling, mutation gang-queue).',
+      properties: {
+        mode: { enum: ['required', 'preferred', 'off'], description: 'required denies, preferred warns (default off).' },
+        paths: { type: 'array', items: gangPath, description: 'The gang-capable paths the namespace may use (default: any).' },
+        defaultQueue: { ...name, description: 'Kueue LocalQueue the mutation sets (kueue.x-k8s.io/queue-name) on workloads on no gang path.' },
+        schedulerNames: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'schedulerName values of the gang-capable schedulers (defaults: volcano, kai-scheduler, scheduler-plugins-scheduler).',
+          properties: { volcano: schedulerNames, kai: schedulerNames, coscheduling: schedulerNames },
+        },
+      },
+    },
+    cuda: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'CUDA driver compatibility (rule cuda-compatibility, mutation cuda-affinity).',
+      properties: {
+        check: { ...checkLevel, description: 'How a CUDA version no reachable pool supports is raised (default enforce).' },
+        minorVersionCompatibility: { type: 'boolean', description: 'An older driver of the same major version is a warning, not a denial (CUDA minor version compatibility; default true).' },
+      },
+    },
+    images: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Image pulls of accelerator containers (rule image-pull, mutation image-pull-policy).',
+      properties: {
+        unpinned: { ...checkLevel, description: 'An image with no tag or :latest is pulled again on every container start (default warn).' },
+        pullPolicy: { const: 'IfNotPresent', description: 'Require imagePullPolicy IfNotPresent on pinned images.' },
+      },
+    },
+    costLabels: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Cost attribution labels on accelerator Pods (rule cost-labels, mutation cost-labels).',
+      properties: {
+        required: { type: 'array', items: labelKey, description: 'Labels every accelerator Pod must carry.' },
+        fromNamespace: { type: 'array', items: labelKey, description: 'Namespace labels copied onto accelerator Pods that lack them.' },
+      },
+    },
     mutations: {
       type: 'object',
       additionalProperties: false,
@@ -132,6 +200,12 @@ const namespacePolicySpec = {
         startupProbe: boolSwitch,
         terminationGracePeriod: boolSwitch,
         priorityClass: boolSwitch,
+        rollout: { type: 'boolean', description: 'Set rollout fields (progressDeadlineSeconds, maxUnavailable/maxSurge, minReadySeconds) on the workload object.' },
+        disruption: boolSwitch,
+        gangQueue: boolSwitch,
+        cudaAffinity: boolSwitch,
+        imagePullPolicy: boolSwitch,
+        costLabels: boolSwitch,
       },
     },
     clusterScope: {

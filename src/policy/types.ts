@@ -19,6 +19,8 @@ export interface GpuPool {
   /** Accelerator resource names the pool's nodes offer (patterns allowed: `nvidia.com/mig-*`). */
   resources: string[];
   maxPerPod?: number;
+  /** Highest CUDA version the pool's driver supports (`12.4`), when the catalogue declares it. */
+  cuda?: string;
 }
 
 export type EnforcementMode = 'enforce' | 'warn' | 'audit';
@@ -31,6 +33,75 @@ export interface MutationSwitches {
   startupProbe: boolean;
   terminationGracePeriod: boolean;
   priorityClass: boolean;
+  /** Raise progressDeadlineSeconds, set surge-only rollouts and minReadySeconds on the workload object. */
+  rollout: boolean;
+  /** Add the node autoscalers' do-not-evict annotations to protected Pods. */
+  disruption: boolean;
+  /** Set the policy's default gang queue on workloads that are on no gang path. */
+  gangQueue: boolean;
+  /** Narrow node selection to nodes whose driver supports the CUDA version the workload needs. */
+  cudaAffinity: boolean;
+  /** Set imagePullPolicy IfNotPresent on pinned images when images.pullPolicy asks for it. */
+  imagePullPolicy: boolean;
+  /** Copy the listed namespace labels onto the Pods. */
+  costLabels: boolean;
+}
+
+/** How a finding of an optional check is raised: not at all, as a warning, or by the policy's mode. */
+export type CheckLevel = 'off' | 'warn' | 'enforce';
+
+/** The gang-capable paths a namespace may use (rule gang-scheduling). */
+export type GangPath = 'kueue' | 'volcano' | 'kai' | 'coscheduling';
+
+export interface RolloutSetting {
+  /** Minimum progressDeadlineSeconds of a Deployment: `auto` = the Pods' start-up budget + marginSeconds. */
+  progressDeadlineSeconds?: number | 'auto';
+  /** Margin added to the start-up budget by `auto` (image pull, scheduling). */
+  marginSeconds: number;
+  /** Require rolling updates that never take a serving replica down (maxUnavailable: 0). */
+  surgeOnly: CheckLevel;
+  /** A Deployment with strategy Recreate (every replica down at once). */
+  recreate: CheckLevel;
+  /** Minimum minReadySeconds. */
+  minReadySeconds?: number;
+}
+
+export interface DisruptionSetting {
+  /** Which accelerator Pods receive the autoscalers' do-not-evict annotations. */
+  protect: 'training' | 'all' | 'none';
+  /** Audit: a multi-replica accelerator workload without a PodDisruptionBudget in the same input. */
+  budgets: CheckLevel;
+}
+
+export interface GangSetting {
+  mode: 'required' | 'preferred' | 'off';
+  /** The paths the namespace may use; empty = any of them. */
+  paths: GangPath[];
+  /** Kueue LocalQueue the mutation sets on workloads that are on no gang path. */
+  defaultQueue?: string;
+  /** schedulerName values that are gang-capable (Volcano, KAI-Scheduler, coscheduling builds). */
+  schedulerNames: Record<GangPath, string[]>;
+}
+
+export interface CudaSetting {
+  /** How an unsupported CUDA requirement is raised. */
+  check: CheckLevel;
+  /** Within one major version, an older driver runs newer minor versions (CUDA minor version compatibility). */
+  minorVersionCompatibility: boolean;
+}
+
+export interface ImageSetting {
+  /** Accelerator containers whose image has no tag or `:latest` (pulled again on every start). */
+  unpinned: CheckLevel;
+  /** Require this pull policy on accelerator containers whose image is pinned. */
+  pullPolicy?: 'IfNotPresent';
+}
+
+export interface CostLabelSetting {
+  /** Labels every accelerator Pod (or template) must carry. */
+  required: string[];
+  /** Namespace labels the mutation copies onto accelerator Pods that lack them. */
+  fromNamespace: string[];
 }
 
 export interface Exemption {
@@ -78,6 +149,12 @@ export interface NamespacePolicy {
   requirements: { memoryLimit: boolean; cpuRequest: boolean; readinessProbe: boolean };
   /** GPU device isolation rules (visible-devices, privileged-accelerator, device-hostpath); all on by default. */
   deviceIsolation: { visibleDevices: boolean; privileged: boolean; hostPaths: boolean };
+  rollout: RolloutSetting;
+  disruption: DisruptionSetting;
+  gang: GangSetting;
+  cuda: CudaSetting;
+  images: ImageSetting;
+  costLabels: CostLabelSetting;
   mutations: MutationSwitches;
   exemptions: Exemption[];
   /** DaemonSet names of the namespace that are node agents (may tolerate GPU taints). */

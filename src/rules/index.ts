@@ -1,4 +1,4 @@
-import type { Rule } from '../engine/types.js';
+import type { Rule, WorkloadRule } from '../engine/types.js';
 import { acceleratorAllowed } from './accelerator-allowed.js';
 import { acceleratorLimits } from './accelerator-limits.js';
 import { acceleratorQuantity } from './accelerator-quantity.js';
@@ -31,3 +31,9 @@ export const RULES: readonly Rule[] = [
   startupBudget,
   nodeAvailability,
 ];
+
+/** Every rule on whole objects (engine/workload.ts), reported after the Pod spec rules. */
+export const WORKLOAD_RULES: readonly WorkloadRule[] = [];
+
+/** Every rule id, Pod spec and workload rules alike. */
+export const RULE_IDS: readonly string[] = [...RULES.map((r) => r.id), ...WORKLOAD_RULES.map((r) => r.id)];

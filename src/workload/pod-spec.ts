@@ -56,7 +56,7 @@ function embeddedTargets(object: Json, pointer: string): PodSpecTarget[] {
   if (!k || 'embedded' in k.podSpecs) return [];
   return findPodSpecs(gk, inner.value).map((t) => {
     const at = `${inner.pointer}${t.pointer}`;
-    return { ...t, pointer: at, path: pointerToPath(at), isTemplate: true };
+    return { ...t, pointer: at, path: pointerToPath(at), isTemplate: true, ...(t.metadataPointer !== undefined ? { metadataPointer: `${inner.pointer}${t.metadataPointer}` } : {}) };
   });
 }
 
@@ -83,6 +83,8 @@ export function findPodSpecs(gk: GroupKind, object: unknown): PodSpecTarget[] {
         pointer,
         path: pointerToPath(pointer),
         metadata: isObject(holder['metadata']) ? (holder['metadata'] as V1ObjectMeta) : undefined,
+        // A PodSpec without its template (podSpec kinds) has no metadata of its own to patch.
+        ...(locator.podSpec ? {} : { metadataPointer: `${f.pointer}/metadata` }),
         isTemplate: key !== '/Pod',
         ...(filled ? { fills: filled } : {}),
       });

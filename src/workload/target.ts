@@ -10,6 +10,11 @@ export interface PodSpecTarget {
   path: string;
   /** Metadata of the Pod or of the template. */
   metadata?: V1ObjectMeta;
+  /**
+   * JSON Pointer where the Pod's or template's metadata lives (or would be added), when the spec
+   * sits in a PodTemplateSpec or a Pod; absent for bare PodSpecs and virtual specs.
+   */
+  metadataPointer?: string;
   isTemplate: boolean;
   /**
    * Assembled from container-like fields (KServe `model`, Trainer `resourcesPerNode`): it can be

@@ -45,7 +45,16 @@ describe('policy files', () => {
     const p = set.policies[0]!;
     expect(p.mode).toBe('enforce');
     expect(p.accelerators.allowed).toBe(true);
-    expect(p.mutations).toEqual({ templates: false, tolerations: true, defaultPoolNodeSelector: true, startupProbe: true, terminationGracePeriod: true, priorityClass: true });
+    expect(p.mutations).toEqual({
+      templates: false, tolerations: true, defaultPoolNodeSelector: true, startupProbe: true, terminationGracePeriod: true, priorityClass: true,
+      rollout: true, disruption: true, gangQueue: true, cudaAffinity: true, imagePullPolicy: true, costLabels: true,
+    });
+    expect(p.rollout).toEqual({ progressDeadlineSeconds: undefined, marginSeconds: 300, surgeOnly: 'off', recreate: 'off', minReadySeconds: undefined });
+    expect(p.disruption).toEqual({ protect: 'training', budgets: 'warn' });
+    expect(p.gang).toEqual({ mode: 'off', paths: [], defaultQueue: undefined, schedulerNames: { kueue: [], volcano: ['volcano'], kai: ['kai-scheduler'], coscheduling: ['scheduler-plugins-scheduler'] } });
+    expect(p.cuda).toEqual({ check: 'enforce', minorVersionCompatibility: true });
+    expect(p.images).toEqual({ unpinned: 'warn' });
+    expect(p.costLabels).toEqual({ required: [], fromNamespace: [] });
   });
 
   it.each([
