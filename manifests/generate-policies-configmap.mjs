@@ -2,21 +2,26 @@
 // Writes manifests/base/policies-configmap.yaml: the ConfigMap gpu-admission-policies with every
 // policy file of policies/ as a key. Kustomize cannot read ../../policies (its load restrictor
 // keeps a kustomization inside its own directory), so the ConfigMap is generated and committed;
-// a test fails when it falls behind policies/.
+// a test fails when it falls behind policies/. It also writes the admission policy floor,
+// components/admission-policy-floor/ (ValidatingAdmissionPolicies generated from policies/ by the
+// built CLI code, dist/vap: `npm run manifests` builds first).
 //
-//   node manifests/generate-policies-configmap.mjs           (npm run manifests) write it
-//   node manifests/generate-policies-configmap.mjs --check   exit 1 if it is out of date
+//   node manifests/generate-policies-configmap.mjs           (npm run manifests) write them
+//   node manifests/generate-policies-configmap.mjs --check   exit 1 if one is out of date
 //
-// Plain ESM with no dependencies, so it runs before `npm ci` and in any CI step.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// The ConfigMap part is plain ESM with no dependencies, so it runs before `npm ci` and in any CI
+// step; the floor needs dist/ (and node_modules) and is skipped with a note when dist/ is missing.
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const POLICIES_DIR = resolve(HERE, '..', 'policies');
 export const OUTPUT = join(HERE, 'base', 'policies-configmap.yaml');
 export const CONFIGMAP_NAME = 'gpu-admission-policies';
 export const NAMESPACE = 'gpu-admission';
+export const FLOOR_DIR = join(HERE, 'components', 'admission-policy-floor');
+const DIST = resolve(HERE, '..', 'dist');
 
 // The files the webhook loads (src/policy/load.ts): YAML and JSON, no dot files, not the schema.
 const POLICY_FILE = /\.(ya?ml|json)$/;
@@ -83,33 +88,53 @@ export function renderPoliciesConfigMap(files) {
   ].join('\n') + data.join('');
 }
 
-function main(args) {
-  const text = renderPoliciesConfigMap(readPolicyFiles());
-  const shown = relative(process.cwd(), OUTPUT) || OUTPUT;
-  if (args.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(OUTPUT, 'utf8');
-    } catch {
-      // missing counts as stale
+/**
+ * The files of components/admission-policy-floor/ for the policies of `dir`: { name: content }.
+ * Needs the built code (dist/); undefined when there is none.
+ */
+export async function renderFloorFiles(dir = POLICIES_DIR) {
+  if (!existsSync(join(DIST, 'vap', 'render.js'))) return undefined;
+  const { loadPolicyDir } = await import(pathToFileURL(join(DIST, 'server', 'policy-files.js')).href);
+  const { renderFloorYaml, renderFloorComponent } = await import(pathToFileURL(join(DIST, 'vap', 'render.js')).href);
+  const set = await loadPolicyDir(dir);
+  return { 'kustomization.yaml': renderFloorComponent('admission-policy-floor.yaml'), 'admission-policy-floor.yaml': renderFloorYaml(set) };
+}
+
+async function main(args) {
+  const outputs = [[OUTPUT, renderPoliciesConfigMap(readPolicyFiles())]];
+  const floor = await renderFloorFiles();
+  if (floor) for (const [name, text] of Object.entries(floor)) outputs.push([join(FLOOR_DIR, name), text]);
+  else console.error('dist/ is missing: components/admission-policy-floor/ not generated (npm run build first)');
+  let status = floor ? 0 : 1;
+  for (const [file, text] of outputs) {
+    const shown = relative(process.cwd(), file) || file;
+    if (args.includes('--check')) {
+      let current = '';
+      try {
+        current = readFileSync(file, 'utf8');
+      } catch {
+        // missing counts as stale
+      }
+      if (current !== text) {
+        console.error(`${shown} is out of date with policies/: run npm run manifests`);
+        status = 1;
+      } else {
+        console.log(`${shown} is up to date`);
+      }
+      continue;
     }
-    if (current !== text) {
-      console.error(`${shown} is out of date with policies/: run npm run manifests`);
-      return 1;
-    }
-    console.log(`${shown} is up to date`);
-    return 0;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    console.log(`wrote ${shown}`);
   }
-  writeFileSync(OUTPUT, text);
-  console.log(`wrote ${shown}`);
-  return 0;
+  return status;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (err) => {
     console.error(`generate-policies-configmap: ${err.message}`);
     process.exitCode = 1;
-  }
+  });
 }

@@ -49,7 +49,7 @@ function cycles(g: Map<string, string[]>): string[][] {
   return found;
 }
 
-const PURE = ['policy/', 'engine/', 'rules/', 'mutators/', 'scheduling/', 'workload/'];
+const PURE = ['policy/', 'engine/', 'rules/', 'mutators/', 'scheduling/', 'workload/', 'vap/', 'diagnose/'];
 const IO = /^(node:)?(fs|fs\/promises|net|http|https|tls|child_process|os|dgram)$|^@kubernetes\/client-node$|^pino$|^fastify$|^prom-client$|\/server\/logger\.ts$/;
 
 describe('architecture', () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseCel } from '@marcbachmann/cel-js';
-import { readPolicyFiles, renderPoliciesConfigMap, yamlString } from '../manifests/generate-policies-configmap.mjs';
+import { FLOOR_DIR, readPolicyFiles, renderFloorFiles, renderPoliciesConfigMap, yamlString } from '../manifests/generate-policies-configmap.mjs';
 import { parseYamlDocuments } from '../src/util/yaml.js';
 import { kindKey, WORKLOAD_KINDS } from '../src/workload/kinds.js';
 
@@ -192,6 +192,15 @@ describe('the policies ConfigMap generator', () => {
     expect(() => renderPoliciesConfigMap([{ name: 'a b.yaml', content: 'x\n' }])).toThrow(/not a valid ConfigMap key/);
     expect(() => renderPoliciesConfigMap([{ name: 'sep.yaml', content: 'a\u2028b\n' }])).toThrow(/sep.yaml: .*separator/);
     expect(() => renderPoliciesConfigMap([{ name: 'big.yaml', content: 'x'.repeat(1024 * 1024) }])).toThrow(/1 MiB/);
+  });
+
+  it('the committed components/admission-policy-floor/ is what the generator makes from policies/ now', async () => {
+    const files = await renderFloorFiles();
+    expect(files, 'dist/ is built by the test setup').toBeDefined();
+    expect(Object.keys(files ?? {}).sort()).toEqual(readdirSync(FLOOR_DIR).sort());
+    for (const [name, text] of Object.entries(files ?? {})) {
+      expect(readFileSync(join(FLOOR_DIR, name), 'utf8'), `components/admission-policy-floor/${name} is out of date with policies/: run \`npm run manifests\``).toBe(text);
+    }
   });
 
   it('--check exits 0 while the ConfigMap is current', () => {
@@ -424,6 +433,41 @@ describeWithTool(KUBECTL, 'kustomize layout', () => {
       expect(namespaceLabels(objects)).toEqual(namespaceLabels(base()));
       expect(mutating(objects)).toEqual(mutating(base()));
       expect(ids(objects)).toEqual(ids(base()));
+    });
+
+    it('fail-open-with-floor: the fail-open overlay plus the admission policy floor, cluster-scoped, excluded namespaces never bound', () => {
+      const objects = overlay('fail-open-with-floor');
+      const floorKinds = new Set(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+      const rest = objects.filter((o) => !floorKinds.has(o.kind));
+      expect(ids(rest)).toEqual(ids(overlay('fail-open')));
+      expect(validating(objects).failurePolicy).toBe('Ignore');
+      const floor = objects.filter((o) => floorKinds.has(o.kind));
+      const file = parseYamlDocuments(readFileSync(join(FLOOR_DIR, 'admission-policy-floor.yaml'), 'utf8')).map((d) => d.value as K8sObject);
+      const byId = (a: K8sObject, b: K8sObject): number => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`);
+      expect([...floor].sort(byId)).toEqual([...file].sort(byId));
+      const policies = floor.filter((o) => o.kind === 'ValidatingAdmissionPolicy');
+      expect(policies.length).toBeGreaterThan(0);
+      const names = new Set(policies.map((p) => p.metadata.name));
+      for (const o of floor) {
+        expect(o.apiVersion).toBe('admissionregistration.k8s.io/v1');
+        expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBeUndefined();
+      }
+      for (const p of policies) {
+        const spec = p['spec'] as { failurePolicy: string; matchConstraints: { resourceRules: V1RuleWithOperations[] }; matchConditions: unknown[] };
+        expect(spec.failurePolicy).toBe('Ignore');
+        expect(spec.matchConstraints.resourceRules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }]);
+        expect(spec.matchConditions.length).toBeGreaterThan(0);
+      }
+      for (const b of floor.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding')) {
+        const spec = b['spec'] as { policyName: string; validationActions: string[]; matchResources: { namespaceSelector: V1LabelSelector } };
+        expect(names.has(spec.policyName), spec.policyName).toBe(true);
+        expect([['Deny'], ['Warn'], ['Audit']]).toContainEqual(spec.validationActions);
+        const byName = (spec.matchResources.namespaceSelector.matchExpressions ?? []).filter((e) => e.key === 'kubernetes.io/metadata.name');
+        expect(byName, b.metadata.name).toHaveLength(1);
+        const e = byName[0];
+        if (e?.operator === 'NotIn') expect(e.values).toEqual(expect.arrayContaining([...EXCLUDED_NAMESPACES]));
+        else expect(e?.values?.filter((v) => EXCLUDED_NAMESPACES.includes(v))).toEqual([]);
+      }
     });
 
     it('match-conditions: one CEL condition on both webhooks, nothing else changed', () => {

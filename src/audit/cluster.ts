@@ -17,9 +17,11 @@ export interface ClusterInput {
   cache: ClusterCache;
   /** Kinds the cluster does not serve (CRDs not installed). */
   absent: string[];
+  /** PodDisruptionBudgets could be listed (the disruption-budget check needs them). */
+  budgetsListed: boolean;
 }
 
-/** Lists (paged) every object with Pod specs, plus the context the engine reads: namespaces, claim templates, classes. */
+/** Lists (paged) every object with Pod specs, plus the context the engine reads: namespaces, claim templates, classes, disruption budgets. */
 export async function readCluster(kc: KubeConfig, namespace: string | undefined, logger: Logger): Promise<ClusterInput> {
   const cache = new ClusterCache();
   for (const n of await listAll(kc, 'v1', 'Namespace')) cache.namespace('add', n as never);
@@ -40,6 +42,16 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   if (classes) cache.markSynced('deviceclasses');
   const objects: SourceObject[] = [];
   const absent: string[] = [];
+  // PodDisruptionBudgets: context for the audit-only disruption-budget check (src/audit/budgets.ts).
+  // Not listable (RBAC): the check is left out rather than flag every workload.
+  const budgets = await listAll(kc, 'policy/v1', 'PodDisruptionBudget', namespace).catch((err: unknown) => {
+    logger.warn({ event: 'audit-pdb-list-failed', err: (err as Error).message }, 'cannot list PodDisruptionBudgets: the disruption-budget check is left out');
+    return undefined;
+  });
+  for (const b of budgets ?? []) {
+    const m = b.metadata ?? {};
+    objects.push({ file: `cluster:${m.namespace ?? ''}/PodDisruptionBudget/${m.name ?? ''}`, line: 1, index: 1, object: JSON.parse(JSON.stringify(b)) as Record<string, unknown> });
+  }
   // Every kind of the kind table; CRDs the cluster does not serve are skipped.
   for (const k of WORKLOAD_KINDS) {
     const apiVersion = apiVersionOf(k);
@@ -56,7 +68,7 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
       logger.debug({ event: 'audit-kind-absent', apiVersion, kind }, `${kind} is not served`);
     }
   }
-  return { objects, cache, absent };
+  return { objects, cache, absent, budgetsListed: budgets !== undefined };
 }
 
 export class MissingCrdError extends UserError {

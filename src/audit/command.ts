@@ -6,6 +6,10 @@ import { InputError } from '../util/errors.js';
 import { readInputs } from './input.js';
 import type { PolicySet } from '../policy/types.js';
 import { audit, contextOf, summarize, type AuditResult } from './run.js';
+import { budgetSuggestions } from './budgets.js';
+import { dumpYaml } from '../util/yaml.js';
+import type { Engine } from '../engine/engine.js';
+import type { SourceObject } from './input.js';
 
 export interface AuditCommandOptions {
   paths: string[];
@@ -18,6 +22,8 @@ export interface AuditCommandOptions {
   excludedNamespaces: readonly string[];
   /** Judge as if every policy had `mutations.templates: true` (the policy files are not changed). */
   templatePatches: boolean;
+  /** Print a PodDisruptionBudget for each workload the disruption-budget check flags, instead of the report. */
+  suggestPdbs?: boolean;
   version: string;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
@@ -49,6 +55,14 @@ export function exitCode(results: AuditResult[], failOn: 'deny' | 'warn'): numbe
   return failing ? 1 : 0;
 }
 
+/** `--suggest-pdbs`: the suggested budgets as YAML documents; exit 0. */
+function writeSuggestions(o: Pick<AuditCommandOptions, 'stdout' | 'stderr' | 'excludedNamespaces'>, engine: Engine, objects: SourceObject[], namespace: string): number {
+  const pdbs = budgetSuggestions(engine, objects, namespace, o.excludedNamespaces);
+  o.stdout.write(pdbs.map((p) => dumpYaml(p)).join('---\n'));
+  o.stderr.write(`${pdbs.length} PodDisruptionBudget(s) suggested: review them before applying (a job's budget keeps every Pod: node drains wait for the job)\n`);
+  return 0;
+}
+
 /** `gpu-admission audit <paths…|->`: the webhook's engine over manifests. Bad input throws (exit 2). */
 export async function auditManifests(o: AuditCommandOptions): Promise<number> {
   const format = checkFormat(o.output);
@@ -56,6 +70,7 @@ export async function auditManifests(o: AuditCommandOptions): Promise<number> {
   const objects = await readInputs(o.paths);
   const cluster = contextOf(objects, o.namespace);
   const engine = engineFor(set, o.acceleratorResources, cluster);
+  if (o.suggestPdbs) return writeSuggestions(o, engine, objects, o.namespace);
   const progress = o.stderr.isTTY && objects.length > 1000
     ? (done: number, total: number): void => void o.stderr.write(`\raudited ${done}/${total} objects`)
     : undefined;
@@ -85,7 +100,11 @@ export async function auditCluster(o: ClusterAuditOptions): Promise<number> {
   const namespace = o.allNamespaces ? undefined : o.namespace ?? 'default';
   const input = await readCluster(found.kc, namespace, o.logger);
   const engine = engineFor(set, o.acceleratorResources, input.cache);
-  const results = audit(engine, input.objects, { namespace: namespace ?? 'default', excludedNamespaces: o.excludedNamespaces });
+  if (o.suggestPdbs) {
+    if (!input.budgetsListed) throw new InputError('--suggest-pdbs needs list on poddisruptionbudgets.policy: the existing budgets could not be read');
+    return writeSuggestions(o, engine, input.objects, namespace ?? 'default');
+  }
+  const results = audit(engine, input.objects, { namespace: namespace ?? 'default', excludedNamespaces: o.excludedNamespaces, budgets: input.budgetsListed });
   const report: AuditReport = { apiVersion: 'gpu-admission.io/v1alpha1', kind: 'AuditReport', policies: o.policies, ...overridesOf(o), summary: summarize(results), results };
   const now = new Date();
   if (o.writeReports) {

@@ -6,6 +6,7 @@ import { dumpYaml } from '../util/yaml.js';
 import { EXCLUDED_REASON } from '../admission/exclusions.js';
 import type { AuditResult, AuditSummary } from './run.js';
 import { UNKNOWN_KIND_RULE } from '../engine/unknown-kinds.js';
+import { AUDIT_ONLY_RULES } from '../rules/audit-only.js';
 
 export const FORMATS = ['table', 'json', 'yaml', 'junit', 'sarif', 'policyreport'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -102,7 +103,7 @@ export function sarifUri(file: string, root: string): string {
 }
 
 export function sarif(report: AuditReport, version: string, root: string): string {
-  const rules = [...[...RULES, ...WORKLOAD_RULES].map((r) => ({ id: r.id, text: r.summary })), ...[...MUTATORS, ...WORKLOAD_MUTATORS].map((m) => ({ id: m.id, text: `Mutation ${m.id}` })), { id: 'pod-spec-shape', text: 'Pod spec fields have the types the Kubernetes API defines' }, { id: EXCLUDED_RULE, text: 'Objects in namespaces the webhook never sees are not judged' }, { id: UNKNOWN_KIND_RULE, text: 'Objects of unknown kinds that request accelerators are reported, not judged' }];
+  const rules = [...[...RULES, ...WORKLOAD_RULES, ...AUDIT_ONLY_RULES].map((r) => ({ id: r.id, text: r.summary })), ...[...MUTATORS, ...WORKLOAD_MUTATORS].map((m) => ({ id: m.id, text: `Mutation ${m.id}` })), { id: 'pod-spec-shape', text: 'Pod spec fields have the types the Kubernetes API defines' }, { id: EXCLUDED_RULE, text: 'Objects in namespaces the webhook never sees are not judged' }, { id: UNKNOWN_KIND_RULE, text: 'Objects of unknown kinds that request accelerators are reported, not judged' }];
   const excluded = report.results.filter((r) => r.verdict === 'excluded').map((r) => ({
     ruleId: EXCLUDED_RULE,
     level: 'note',

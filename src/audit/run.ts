@@ -10,6 +10,7 @@ import { findPodShapes } from '../workload/structural.js';
 import { UNKNOWN_KIND_RULE } from '../engine/unknown-kinds.js';
 import type { SourceObject } from './input.js';
 import { describePatch } from './diff.js';
+import { budgetsOf, checkBudget } from './budgets.js';
 
 /** `excluded`: in a namespace the webhook configurations never send (src/admission/exclusions.ts). */
 export type AuditVerdict = SimulatedVerdict | 'excluded';
@@ -185,12 +186,30 @@ export interface AuditOptions {
   /** Namespaces the webhook never sees (default: the shipped webhook configurations' exclusions). */
   excludedNamespaces?: readonly string[];
   onProgress?: (done: number, total: number) => void;
+  /** False when the input's PodDisruptionBudgets are unknown: the disruption-budget check is left out. */
+  budgets?: boolean;
 }
 
 export function audit(engine: Engine, objects: SourceObject[], opts: AuditOptions): AuditResult[] {
   const workloads = objects.filter(isWorkload);
+  const budgets = opts.budgets === false ? undefined : budgetsOf(objects, opts.namespace);
   return workloads.map((src, i) => {
     if (opts.onProgress && i % 250 === 0) opts.onProgress(i, workloads.length);
-    return auditObject(engine, src, opts.namespace, opts.excludedNamespaces);
+    const r = auditObject(engine, src, opts.namespace, opts.excludedNamespaces);
+    return budgets ? withBudgetCheck(engine, src, r, budgets) : r;
   });
+}
+
+/**
+ * Adds the audit-only disruption-budget finding (src/audit/budgets.ts) to a judged object's
+ * result: advisory with `disruption.budgets: warn`, sorted by the policy's mode with `enforce`.
+ */
+function withBudgetCheck(engine: Engine, src: SourceObject, r: AuditResult, budgets: ReturnType<typeof budgetsOf>): AuditResult {
+  if (r.verdict === 'excluded' || r.verdict === 'skipped' || r.namespace === '') return r;
+  const check = checkBudget(engine, src.object, r.namespace, budgets);
+  if (!check) return r;
+  const f = out(check.finding);
+  if (r.mode === 'audit') return { ...r, recorded: [...r.recorded, f] };
+  if (check.finding.advisory || r.mode === 'warn') return { ...r, warnings: [...r.warnings, f], verdict: r.verdict === 'allowed' ? 'warned' : r.verdict };
+  return { ...r, violations: [...r.violations, f], verdict: 'denied' };
 }

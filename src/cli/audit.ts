@@ -48,6 +48,7 @@ kubectl apply -f manifests/policyreport-crd.yaml.`,
     'all-namespaces': { type: 'boolean', short: 'A', help: 'with --cluster: every namespace' },
     'write-reports': { type: 'boolean', help: 'with --cluster: write one PolicyReport per namespace (server-side apply)' },
     kubeconfig: { type: 'string', arg: '<file>', help: 'with --cluster: the cluster (default: in-cluster, $KUBECONFIG, ~/.kube/config)' },
+    'suggest-pdbs': { type: 'boolean', help: 'print a PodDisruptionBudget (YAML) for each multi-replica accelerator workload\nthat has none (rule disruption-budget), instead of the report' },
   },
   footer: `Exit codes: 0 nothing denied; 1 something would be denied (or warned, with --fail-on warn);
 2 bad input (unparseable YAML with file and line, unknown flag, invalid policies, missing CRD).`,
@@ -60,6 +61,7 @@ kubectl apply -f manifests/policyreport-crd.yaml.`,
       policies: str(v, 'policies') as string, output: str(v, 'output') as string, failOn: failOn as 'deny' | 'warn',
       acceleratorResources: list(str(v, 'accelerator-resources')), version: version(), stdout: process.stdout, stderr: process.stderr,
       excludedNamespaces: list(str(v, 'excluded-namespaces')), templatePatches: v['template-patches'] === true,
+      suggestPdbs: v['suggest-pdbs'] === true,
     };
     if (v['cluster'] === true) {
       if (positionals.length > 0) throw new UsageError('--cluster audits the live cluster: give no paths', 'audit');

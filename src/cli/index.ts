@@ -6,10 +6,11 @@ import { type Command, helpText, parseFlags } from './command.js';
 import { onboardCommand } from './onboard.js';
 import { policyCommand } from './policy.js';
 import { poolsCommand } from './pools.js';
+import { diagnoseCommand } from './diagnose.js';
 import { serveCommand } from './serve.js';
 import { version } from './version.js';
 
-export const COMMANDS: readonly Command[] = [serveCommand, auditCommand, onboardCommand, policyCommand, certsCommand, poolsCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, auditCommand, onboardCommand, policyCommand, certsCommand, poolsCommand, diagnoseCommand];
 
 export const MAIN_HELP = `gpu-admission — Kubernetes admission webhook for GPU and accelerator workloads
 
@@ -25,6 +26,7 @@ Commands:
   policy schema      print (or write) the JSON Schema of the policy files
   certs              generate a CA and a serving certificate for the webhook Service
   pools discover     print GpuPool documents for the accelerator node groups of a cluster
+  diagnose           why a GPU Pod is Pending or restarting: the scheduler's reasons, nodes, taints, quota, probes
 
 Run 'gpu-admission <command> --help' for the flags of a command.
 Global flags: --help, --version`;

@@ -11,6 +11,7 @@ import { loadPolicyDir, readPolicyFiles } from '../server/policy-files.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { type Command, helpText, labelList, str } from './command.js';
 import { parsePolicyTests, renderOutcomes, runPolicyTest } from './policy-test.js';
+import { renderFloorYaml } from '../vap/render.js';
 
 export interface Streams {
   stdout: NodeJS.WritableStream;
@@ -69,6 +70,7 @@ export const policyCommand: Command = {
   gpu-admission policy explain <namespace> [--labels k=v,...] [--policies <dir>]
   gpu-admission policy test <files or dirs...> [--policies <dir>]
   gpu-admission policy schema [--out <file>]
+  gpu-admission policy export --format vap [--policies <dir>] [-o <file>]
 
 validate   schema and cross-document checks (unknown pools, a default pool outside the allowed
            pools, duplicate names, a namespace named twice, two defaults, exemptions naming unknown
@@ -89,11 +91,16 @@ test       runs every PolicyTest document (recursively: *.yaml, *.yml, *.json) t
              spec.expect.mutations   exactly the mutators that change the object
            spec.namespaceLabels gives the namespace labels. Exit 0 all passed, 1 a test failed,
            2 bad input (invalid PolicyTest documents or policies, no tests found).
-schema     the JSON Schema of the policy files (policies/schema.json).`,
+schema     the JSON Schema of the policy files (policies/schema.json).
+export     --format vap: the admission policy floor, ValidatingAdmissionPolicies and bindings
+           (admissionregistration.k8s.io/v1, Kubernetes 1.30+) that the API server enforces
+           itself while the webhook is down: a subset of the rules, per NamespacePolicy (see
+           docs/admission-policy-floor.md).`,
   flags: {
     policies: { type: 'string', default: 'policies', arg: '<dir>', help: 'the policy directory' },
     labels: { type: 'string', arg: 'k=v,...', help: "explain: the namespace's labels" },
-    out: { type: 'string', arg: '<file>', help: 'schema: write to this file instead of stdout' },
+    out: { type: 'string', short: 'o', arg: '<file>', help: 'schema, export: write to this file instead of stdout' },
+    format: { type: 'string', arg: '<format>', help: 'export: the output format (vap)' },
   },
   async run(v, positionals) {
     const [sub, ...rest] = positionals;
@@ -105,6 +112,16 @@ schema     the JSON Schema of the policy files (policies/schema.json).`,
         return 0;
       case 'schema': {
         const text = `${JSON.stringify(policyFileSchema, null, 2)}\n`;
+        const out = str(v, 'out');
+        if (out) await writeFile(out, text);
+        else process.stdout.write(text);
+        return 0;
+      }
+      case 'export': {
+        if (rest.length > 0) throw new UsageError('policy export takes no arguments: gpu-admission policy export --format vap [-o <file>]', 'policy');
+        const format = str(v, 'format');
+        if (format !== 'vap') throw new UsageError(`policy export: --format must be vap${format === undefined ? '' : `, got "${format}"`}`, 'policy');
+        const text = renderFloorYaml(await loadPolicyDir(policies));
         const out = str(v, 'out');
         if (out) await writeFile(out, text);
         else process.stdout.write(text);

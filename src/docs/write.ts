@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { MUTATORS, WORKLOAD_MUTATORS } from '../mutators/index.js';
 import { isPolicyFileName } from '../server/policy-files.js';
 import { RULES, WORKLOAD_RULES } from '../rules/index.js';
+import { AUDIT_ONLY_RULES } from '../rules/audit-only.js';
 import { parseYamlDocuments } from '../util/yaml.js';
 import { WORKLOAD_KINDS } from '../workload/kinds.js';
 import { type DocsInput, generatedSections, type PolicyFileEntry, replaceSections } from './tables.js';
@@ -21,7 +22,7 @@ export function readPolicyFileEntries(dir: string): PolicyFileEntry[] {
 }
 
 export function docsInput(root: string): DocsInput {
-  return { rules: [...RULES, ...WORKLOAD_RULES], mutators: [...MUTATORS, ...WORKLOAD_MUTATORS], kinds: WORKLOAD_KINDS, policyFiles: readPolicyFileEntries(join(root, 'policies')) };
+  return { rules: [...RULES, ...WORKLOAD_RULES, ...AUDIT_ONLY_RULES], mutators: [...MUTATORS, ...WORKLOAD_MUTATORS], kinds: WORKLOAD_KINDS, policyFiles: readPolicyFileEntries(join(root, 'policies')) };
 }
 
 export interface RenderedDoc {

@@ -49,6 +49,7 @@ function policyObject(p: Plan): Record<string, unknown> {
       terminationGracePeriodSeconds: p.graceSeconds,
       priority: { defaultClass: p.priority.name, allowedClasses: [p.priority.name] },
       requirements: { ...p.profile.requirements },
+      ...structuredClone(p.profile.workload),
     },
   };
 }
@@ -123,6 +124,12 @@ const SETTING_LINES: [ProfileSetting, (p: Plan) => string, string][] = [
   ['grace', (p) => `termination grace ${formatSeconds(p.graceSeconds)}`, '--grace'],
   ['priority', (p) => `priority ${p.priority.name} (${p.priority.value}, ${p.priority.preemptionPolicy})`, '--priority'],
   ['requirements', (p) => `requirements memoryLimit ${p.profile.requirements.memoryLimit}, cpuRequest ${p.profile.requirements.cpuRequest}, readinessProbe ${p.profile.requirements.readinessProbe}`, ''],
+  ['rollout', (p) => {
+    const r = p.profile.workload.rollout;
+    return r ? `rollout progressDeadlineSeconds ${r.progressDeadlineSeconds}, surgeOnly ${r.surgeOnly}, recreate ${r.recreate}` : 'rollout checks off (default)';
+  }, ''],
+  ['disruption', (p) => `disruption protect ${p.profile.workload.disruption?.protect ?? 'training (default)'}`, ''],
+  ['gang', (p) => `gang ${p.profile.workload.gang?.mode ?? 'off (default)'}`, ''],
 ];
 
 function policyHeader(p: Plan): string[] {

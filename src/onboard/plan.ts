@@ -131,6 +131,7 @@ export function resolvePlan(o: OnboardOptions, set: PolicySet, cluster?: Cluster
   if (o.priority === undefined) defaulted.add('priority');
   defaulted.add('requirements');
   defaulted.add('limitRange');
+  for (const setting of ['rollout', 'disruption', 'gang'] as const) defaulted.add(setting);
   return {
     namespace: o.namespace,
     policyName: o.namespace,

@@ -2,7 +2,7 @@
  * Onboarding profiles: the defaults `gpu-admission onboard` gives a namespace, each with the reason
  * it has that value. The reasons are printed into the generated policy file, so a reviewer sees why.
  */
-import type { EnforcementMode } from '../policy/types.js';
+import type { CheckLevel, DisruptionSetting, EnforcementMode, GangSetting } from '../policy/types.js';
 
 export const PROFILE_NAMES = ['inference', 'training', 'batch', 'notebook'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -50,6 +50,16 @@ export interface ContainerDefaults {
   defaultRequest: Record<string, string>;
 }
 
+/**
+ * Workload-level settings a profile turns on (written into the policy; absent = the defaults of
+ * src/policy/normalize.ts: rollout checks off, disruption protection of training Pods, gang off).
+ */
+export interface ProfileWorkload {
+  rollout?: { progressDeadlineSeconds: 'auto' | number; surgeOnly: CheckLevel; recreate: CheckLevel };
+  disruption?: Pick<DisruptionSetting, 'protect'>;
+  gang?: Pick<GangSetting, 'mode'>;
+}
+
 export interface Profile {
   name: ProfileName;
   summary: string;
@@ -66,11 +76,15 @@ export interface Profile {
   /** A ResourceQuota scoped to the priority class: the namespace's permit to use a preempting class. */
   priorityQuota: boolean;
   limitRange?: ContainerDefaults;
+  workload: ProfileWorkload;
   /** Why each default is what it is, keyed by setting. */
   why: Readonly<Record<ProfileSetting, string>>;
 }
 
-export type ProfileSetting = 'mode' | 'pools' | 'maxPerPod' | 'gpuQuota' | 'startupBudget' | 'grace' | 'priority' | 'requirements' | 'limitRange';
+export type ProfileSetting = 'mode' | 'pools' | 'maxPerPod' | 'gpuQuota' | 'startupBudget' | 'grace' | 'priority' | 'requirements' | 'limitRange' | 'rollout' | 'disruption' | 'gang';
+
+const DEFAULT_DISRUPTION = 'accelerator Pods of training workloads get the autoscalers\' do-not-evict annotations; this namespace runs none';
+const DEFAULT_GANG = 'its workloads are single-Pod or tolerate partial starts';
 
 const NEW_NAMESPACE_MODE = 'a new namespace has no running workloads to migrate, so rules are enforced from the first Pod (use --mode warn for a namespace that already runs workloads)';
 
@@ -81,6 +95,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     mode: 'enforce', poolPreference: 'whole', maxPerPod: 8, gpuQuota: 16,
     startupBudgetSeconds: 900, graceSeconds: 120, priorityClass: 'inference-critical',
     requirements: { memoryLimit: true, cpuRequest: true, readinessProbe: true }, priorityQuota: true,
+    workload: { rollout: { progressDeadlineSeconds: 'auto', surgeOnly: 'enforce', recreate: 'warn' } },
     why: {
       mode: NEW_NAMESPACE_MODE,
       pools: 'model servers use whole GPUs: tensor parallelism and predictable latency need dedicated devices',
@@ -91,6 +106,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       priority: 'serving is production: it may preempt training, batch and notebooks, and nothing onboarded may preempt it',
       requirements: 'a model server without a memory limit is OOM-killed unpredictably, one without a CPU request is throttled under load, and one without a readiness probe takes traffic before its weights are loaded',
       limitRange: 'none: the policy requires explicit memory limits and CPU requests, and LimitRange defaults would satisfy that silently',
+      rollout: 'a rollout must not be marked failed while a new replica still loads its model (progressDeadlineSeconds auto: start-up budget + margin), must not drop serving capacity while it does (surge only: maxUnavailable 0), and Recreate takes every replica down at once (warned)',
+      disruption: 'serving replicas are not pinned to their nodes (a PodDisruptionBudget protects them, see audit rule disruption-budget)',
+      gang: DEFAULT_GANG,
     },
   },
   training: {
@@ -99,6 +117,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     mode: 'enforce', poolPreference: 'whole', maxPerPod: 8, gpuQuota: 32,
     startupBudgetSeconds: 600, graceSeconds: 600, priorityClass: 'training-preemptible',
     requirements: { memoryLimit: true, cpuRequest: false, readinessProbe: false }, priorityQuota: false,
+    workload: { disruption: { protect: 'training' }, gang: { mode: 'preferred' } },
     why: {
       mode: NEW_NAMESPACE_MODE,
       pools: 'distributed training wants whole GPUs with NVLink; MIG slices are too small',
@@ -109,6 +128,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       priority: 'preemptible: serving may evict it (it checkpoints), and it waits in the queue rather than evicting other teams\' jobs',
       requirements: 'a training process without a memory limit can take the node\'s memory from its neighbours; Job workloads carry no readiness probes, so none is expected',
       limitRange: 'none: the policy requires explicit memory limits',
+      rollout: 'Jobs run to completion: they do not roll out',
+      disruption: 'one eviction by a node autoscaler consolidating nodes destroys hours of a multi-worker run: its accelerator Pods get Karpenter\'s do-not-disrupt and Cluster Autoscaler\'s safe-to-evict "false"',
+      gang: 'eight workers of which four start hold their GPUs while the rest wait; a gang path (Kueue, Volcano, KAI-Scheduler, coscheduling) admits them together. Warned, not denied, until the namespace\'s path is set up (then gang.mode required)',
     },
   },
   batch: {
@@ -117,6 +139,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     mode: 'enforce', poolPreference: 'whole', maxPerPod: 4, gpuQuota: 16,
     startupBudgetSeconds: 600, graceSeconds: 300, priorityClass: 'batch-inference',
     requirements: { memoryLimit: true, cpuRequest: false, readinessProbe: false }, priorityQuota: false,
+    workload: {},
     why: {
       mode: NEW_NAMESPACE_MODE,
       pools: 'throughput jobs use whole GPUs; cheaper pools are a good choice here (--pools)',
@@ -127,6 +150,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       priority: 'fills idle GPUs and never preempts: serving and training come first',
       requirements: 'a memory limit keeps a runaway worker from taking the node\'s memory',
       limitRange: 'none: the policy requires explicit memory limits',
+      rollout: 'batch jobs do not serve traffic during a rollout',
+      disruption: 'batch Jobs are training-role workloads, so their accelerator Pods are protected from consolidation; restartable work may set safe-to-evict "true" itself',
+      gang: DEFAULT_GANG,
     },
   },
   notebook: {
@@ -136,6 +162,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     startupBudgetSeconds: 300, graceSeconds: 60, priorityClass: 'notebook-interactive',
     requirements: { memoryLimit: false, cpuRequest: false, readinessProbe: false }, priorityQuota: false,
     limitRange: { defaultRequest: { cpu: '500m', memory: '2Gi' } },
+    workload: {},
     why: {
       mode: NEW_NAMESPACE_MODE,
       pools: 'a notebook is idle most of the time: MIG slices or shared GPUs are preferred when the catalogue has them',
@@ -146,6 +173,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       priority: 'lowest: notebooks give way to every other GPU workload',
       requirements: 'none: notebook UIs often create Pods without resources, the LimitRange gives them defaults instead',
       limitRange: 'notebook servers created without resources get a CPU and memory request instead of running BestEffort and being evicted first; no default limit, which would break a container that requests more than it',
+      rollout: 'a notebook is one Pod, usually a StatefulSet of one',
+      disruption: DEFAULT_DISRUPTION,
+      gang: DEFAULT_GANG,
     },
   },
 };

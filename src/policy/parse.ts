@@ -2,6 +2,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { MUTATORS, WORKLOAD_MUTATORS } from '../mutators/index.js';
 import { RULE_IDS, RULES } from '../rules/index.js';
+import { AUDIT_ONLY_RULES } from '../rules/audit-only.js';
 import { formatAjvError } from '../util/ajv-errors.js';
 import { basename, join } from 'node:path';
 import { acceleratorConfigSchema, gpuPoolSchema, namespacePolicySchema } from './schema.js';
@@ -41,7 +42,7 @@ function parseDocuments(file: PolicyFile): { docs: unknown[]; problems: string[]
 }
 
 /** Rule and mutator ids an exemption may lift ('*' lifts all). */
-const LIFTABLE = new Set(['*', ...RULE_IDS, ...MUTATORS.map((m) => m.id), ...WORKLOAD_MUTATORS.map((m) => m.id)]);
+const LIFTABLE = new Set(['*', ...RULE_IDS, ...AUDIT_ONLY_RULES.map((r) => r.id), ...MUTATORS.map((m) => m.id), ...WORKLOAD_MUTATORS.map((m) => m.id)]);
 
 function unknownExemptionIds(p: NamespacePolicy): string[] {
   const out: string[] = [];

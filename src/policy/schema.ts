@@ -135,7 +135,7 @@ const namespacePolicySpec = {
         marginSeconds: { ...seconds, description: 'Added to the start-up budget by auto (default 300).' },
         surgeOnly: { ...checkLevel, description: 'Require maxUnavailable: 0 so serving capacity never drops while new replicas load (default off).' },
         recreate: { ...checkLevel, description: 'A Deployment with strategy Recreate takes every replica down at once (default off).' },
-        minReadySeconds: seconds,
+        minReadySeconds: { ...seconds, description: 'Minimum minReadySeconds of accelerator Deployments and StatefulSets (a LeaderWorkerSet has none).' },
       },
     },
     disruption: {

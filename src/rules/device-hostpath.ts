@@ -10,7 +10,7 @@ const ID = 'device-hostpath';
  * kernel accel subsystem (/dev/accel, Intel Gaudi and NPUs), AWS Neuron (/dev/neuron*), Habana
  * legacy (/dev/hl*), Huawei Ascend (/dev/davinci*), VFIO passthrough (/dev/vfio).
  */
-const DEVICE_PREFIXES = ['nvidia', 'dri', 'kfd', 'accel', 'neuron', 'hl', 'davinci', 'vfio'];
+export const DEVICE_PREFIXES = ['nvidia', 'dri', 'kfd', 'accel', 'neuron', 'hl', 'davinci', 'vfio'];
 
 /**
  * The normalised path (`..`, `.`, repeated and trailing slashes resolved) when it is the root,

@@ -9,7 +9,7 @@ const ID = 'privileged-accelerator';
  * so every GPU of the node whatever it requests; SYS_ADMIN lets it mount and reach devices, and
  * `ALL` includes SYS_ADMIN. The runtimes accept the names with or without the CAP_ prefix.
  */
-const DANGEROUS = new Set(['SYS_ADMIN', 'ALL']);
+export const DANGEROUS = new Set(['SYS_ADMIN', 'ALL']);
 
 function capName(c: unknown): string | undefined {
   if (typeof c !== 'string') return undefined;

@@ -58,3 +58,14 @@ export function acceleratorReach(a: PodAnalysis): string | undefined {
   const pools = a.candidates.selected.filter((p) => untolerated(tolerations, p.taints).length === 0);
   return pools.length > 0 ? `the Pod can land on GPU pool ${poolList(pools)}` : undefined;
 }
+
+/**
+ * `Kind name` of the controller (an ownerReference with controller: true) that manages a workload
+ * object, read defensively (ownerReferences of the wrong type are ignored).
+ */
+export function controllerOwner(meta: { ownerReferences?: unknown } | undefined): string | undefined {
+  const refs = meta?.ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  const ref = refs.find((r): r is { kind?: unknown; name?: unknown; controller?: unknown } => r !== null && typeof r === 'object' && (r as { controller?: unknown }).controller === true);
+  return ref ? `${String(ref.kind)} ${String(ref.name)}` : undefined;
+}

@@ -69,7 +69,7 @@ function uncheckedSources(c: V1Container, explicit: Set<string>): string[] {
  * it before binding (NVIDIA/KAI-Scheduler pkg/binder/common AddVisibleDevicesEnvVars,
  * SetNvidiaVisibleDevices). Mutating webhooks run before validating ones, so this is what we see.
  */
-const KAI_KEYS = new Set(['VISIBLE_DEVICES', 'RUNAI_VISIBLE_DEVICES']);
+export const KAI_KEYS = new Set(['VISIBLE_DEVICES', 'RUNAI_VISIBLE_DEVICES']);
 
 function kaiSharing(a: PodAnalysis, valueFrom: unknown): boolean {
   if (a.acc.fractions.length === 0 || !valueFrom || typeof valueFrom !== 'object') return false;

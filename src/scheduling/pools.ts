@@ -54,16 +54,24 @@ export interface PoolCandidates {
 }
 
 /** The label keys the catalogue's pools define: pool identity is closed-world for them. */
-export function catalogueKeys(pools: GpuPool[]): Set<string> {
-  return new Set(pools.flatMap((p) => Object.keys(p.nodeLabels)));
+export function catalogueKeys(pools: GpuPool[]): ReadonlySet<string> {
+  let keys = KEYS.get(pools);
+  if (!keys) {
+    keys = new Set(pools.flatMap((p) => Object.keys(p.nodeLabels)));
+    KEYS.set(pools, keys);
+  }
+  return keys;
 }
+
+/** The catalogue's arrays live as long as their engine: computed once per catalogue, not per review. */
+const KEYS = new WeakMap<GpuPool[], Set<string>>();
 
 /**
  * Whether a pool may meet the requirements: on the catalogue's own keys a pool's nodeLabels are
  * complete (a pool that does not carry the key does not match `In`/`Exists`/`Gt`/`Lt`), other
  * keys are unknown and may match.
  */
-export function poolMayMatch(alts: Requirement[][], pool: GpuPool, keys: Set<string>): boolean {
+export function poolMayMatch(alts: Requirement[][], pool: GpuPool, keys: ReadonlySet<string>): boolean {
   return someAlternative(alts, (r) => (r.field || !keys.has(r.key) ? true : matches(r, pool.nodeLabels)));
 }
 

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Logger } from 'pino';
+import secureJson from 'secure-json-parse';
 import { buildResponse } from '../admission/respond.js';
 import { BadReview, decodeReview, toEngineRequest } from '../admission/review.js';
 import type { Engine, Verdict } from '../engine/engine.js';
@@ -51,6 +52,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.https ? { https: { ...deps.https, ...serverTimeouts(limits) } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   if (limits) app.server.maxConnections = limits.maxConnections;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (err) {
+      done(Object.assign(new Error(`Body is not valid JSON: ${(err as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
 
   // Bytes of request bodies held across connections. A request reserves its Content-Length (a body
   // without one, chunked, reserves the body limit) before anything of the body is read, and gives it
@@ -81,14 +90,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (deps.beforeReview && req.namespace) await deps.beforeReview(req.namespace);
     const verdict = endpoint === 'mutate' ? engine.mutate(req) : engine.validate(req);
     const out = buildResponse(review.apiVersion, review.request, verdict, endpoint === 'mutate');
-    deps.metrics?.review(endpoint, review.request.operation, decisionOf(verdict, endpoint), verdict, performance.now() - started);
-    // The review line is built only when it is logged: at --log-level warn this is per-review
-    // work (two Sets, spreads) on the hot path for nothing.
-    if (!deps.logger.isLevelEnabled('info')) return out;
+    const decision = decisionOf(verdict, endpoint);
+    deps.metrics?.review(endpoint, review.request.operation, decision, verdict, performance.now() - started);
+    // Reviews that deny, warn, patch or record findings are logged at info; plain allows and skips
+    // (the bulk) at debug: the metrics count them. The line is built only when it is logged.
+    const notable = decision === 'denied' || decision === 'patched' || verdict.warnings.length > 0 || verdict.recorded.length > 0;
+    const level = notable ? 'info' : 'debug';
+    if (!deps.logger.isLevelEnabled(level)) return out;
     const r = review.request;
-    deps.logger.info({
+    deps.logger[level]({
       event: 'review', endpoint, uid: r.uid, namespace: req.namespace, kind: r.kind.kind, name: r.name,
-      operation: r.operation, dryRun: r.dryRun === true, policy: verdict.policy?.name, decision: decisionOf(verdict, endpoint),
+      operation: r.operation, dryRun: r.dryRun === true, policy: verdict.policy?.name, decision,
       rules: [...new Set([...verdict.denials, ...verdict.warnings, ...verdict.recorded].map((f) => f.ruleId))],
       mutations: [...new Set(verdict.notes.map((n) => n.mutator))],
       skipped: verdict.skipped, assumptions: verdict.assumptions.length > 0 ? verdict.assumptions : undefined, durationMs: Math.round((performance.now() - started) * 1000) / 1000,
@@ -119,6 +131,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   return app;
+}
+
+/**
+ * JSON.parse, refusing `__proto__` and `constructor.prototype` keys as fastify's own parser does
+ * (secure-json-parse). That parser scans every body with two regular expressions; a key of either
+ * name, written plainly or with \u escapes, needs the letters `proto`, `constructor` or a `\u`
+ * escape in the text, so bodies without them (nearly all) skip the scan.
+ */
+export function parseJson(raw: string): unknown {
+  if (raw.length === 0) throw new SyntaxError('the body is empty');
+  // A UTF-8 byte order mark is dropped, as fastify's own parser does.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  if (text.includes('proto') || text.includes('constructor') || text.includes('\\u')) return secureJson.parse(text);
+  return JSON.parse(text);
 }
 
 /**

@@ -1,7 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Verdict } from '../engine/engine.js';
 
-/** The webhook's Prometheus metrics, on their own registry (tests build as many as they like). */
+/**
+ * The webhook's Prometheus metrics, on their own registry (tests build as many as they like).
+ * `aggregator`: how `serve --workers N` combines a gauge over the workers (counters and histograms add up).
+ */
 export class Metrics {
   readonly registry = new Registry();
   private readonly reviews = new Counter({
@@ -29,9 +32,9 @@ export class Metrics {
   readonly reloads = new Counter({
     name: 'gpu_admission_policy_reloads_total', help: 'Policy directory loads, by result', labelNames: ['result'] as const, registers: [this.registry],
   });
-  readonly generation = new Gauge({ name: 'gpu_admission_policy_generation', help: 'Successful policy loads since start (the serving generation)', registers: [this.registry] });
-  readonly lastReloadFailed = new Gauge({ name: 'gpu_admission_policy_last_reload_failed', help: '1 when the last policy change was rejected (the previous generation keeps serving)', registers: [this.registry] });
-  readonly certExpiry = new Gauge({ name: 'gpu_admission_certificate_expiry_timestamp_seconds', help: 'notAfter of the serving certificate', registers: [this.registry] });
+  readonly generation = new Gauge({ name: 'gpu_admission_policy_generation', help: 'Successful policy loads since start (the serving generation)', registers: [this.registry], aggregator: 'max' });
+  readonly lastReloadFailed = new Gauge({ name: 'gpu_admission_policy_last_reload_failed', help: '1 when the last policy change was rejected (the previous generation keeps serving)', registers: [this.registry], aggregator: 'max' });
+  readonly certExpiry = new Gauge({ name: 'gpu_admission_certificate_expiry_timestamp_seconds', help: 'notAfter of the serving certificate', registers: [this.registry], aggregator: 'min' });
   private syncedSource?: () => { resources: readonly string[]; synced: ReadonlySet<string> };
   readonly informerSynced: Gauge<'resource'>;
 
@@ -39,7 +42,7 @@ export class Metrics {
     const metrics = this;
     // Read from the cluster cache when scraped: no state kept twice, no timer.
     this.informerSynced = new Gauge({
-      name: 'gpu_admission_informer_synced', help: '1 once a cluster watch has its initial list', labelNames: ['resource'] as const, registers: [this.registry],
+      name: 'gpu_admission_informer_synced', help: '1 once a cluster watch has its initial list', labelNames: ['resource'] as const, registers: [this.registry], aggregator: 'min',
       collect() {
         const source = metrics.syncedSource?.();
         if (source) for (const r of source.resources) this.set({ resource: r }, source.synced.has(r) ? 1 : 0);
@@ -48,14 +51,36 @@ export class Metrics {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'gpu_admission_' });
   }
 
+  /**
+   * Label children, cached: prom-client hashes the label object on every inc(); a review's labels
+   * repeat (a few endpoints, decisions, policies and rules), so each child is looked up by one string.
+   */
+  private readonly children = new Map<string, { inc(): void } | { observe(v: number): void }>();
+
+  private child<T>(key: string, make: () => T): T {
+    let c = this.children.get(key) as T | undefined;
+    if (c === undefined) {
+      // Policies and rules are bounded by the loaded policy set; a reload may bring new names.
+      if (this.children.size > 10_000) this.children.clear();
+      c = make();
+      this.children.set(key, c as never);
+    }
+    return c;
+  }
+
   review(endpoint: string, operation: string, decision: string, v: Verdict, ms: number): void {
-    this.reviews.inc({ endpoint, operation, decision, policy: v.policy?.name ?? 'none' });
-    this.duration.observe({ endpoint }, ms);
-    for (const f of v.denials) this.violations.inc({ rule: f.ruleId, outcome: 'deny' });
-    for (const f of v.warnings) this.violations.inc({ rule: f.ruleId, outcome: 'warn' });
-    for (const f of v.recorded) this.violations.inc({ rule: f.ruleId, outcome: 'audit' });
-    for (const n of v.notes) this.mutations.inc({ mutator: n.mutator });
+    const policy = v.policy?.name ?? 'none';
+    this.child(`r\0${endpoint}\0${operation}\0${decision}\0${policy}`, () => this.reviews.labels({ endpoint, operation, decision, policy })).inc();
+    this.child(`d\0${endpoint}`, () => this.duration.labels({ endpoint })).observe(ms);
+    for (const f of v.denials) this.finding(f.ruleId, 'deny');
+    for (const f of v.warnings) this.finding(f.ruleId, 'warn');
+    for (const f of v.recorded) this.finding(f.ruleId, 'audit');
+    for (const n of v.notes) this.child(`m\0${n.mutator}`, () => this.mutations.labels({ mutator: n.mutator })).inc();
     if (v.overBudget !== undefined) this.overBudget.inc({ endpoint });
+  }
+
+  private finding(rule: string, outcome: string): void {
+    this.child(`f\0${rule}\0${outcome}`, () => this.violations.labels({ rule, outcome })).inc();
   }
 
   /** Where informer sync state comes from (the cluster cache), when there is a cluster view. */

@@ -9,6 +9,7 @@ import { TlsWatcher } from './tls-reload.js';
 import Fastify from 'fastify';
 import { BODY_LIMIT, registerHealth, type Limits } from './app.js';
 import { Metrics } from './metrics.js';
+import type { WorkerLink } from './workers.js';
 import { connectCluster, missingDefaultClasses, namespaceReader, poolMembership, type ClusterLink } from '../cluster/connect.js';
 
 export interface ServeOptions {
@@ -40,6 +41,8 @@ export interface ServeOptions {
   offline?: boolean;
   kubeconfig?: string;
   logger: Logger;
+  /** Set in a worker of `serve --workers N` (workers.ts): metrics and readiness of the whole set. */
+  worker?: WorkerLink;
 }
 
 export interface TlsFiles {
@@ -70,7 +73,7 @@ export async function ensureTls(o: Pick<ServeOptions, 'cert' | 'key' | 'certDir'
 /** Starts the webhook; returns the graceful stop. The only place with process side effects. */
 export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
   const { logger } = o;
-  const metrics = new Metrics();
+  const metrics = o.worker?.metrics() ?? new Metrics();
   const cluster = await connectCluster({ offline: o.offline ?? false, kubeconfig: o.kubeconfig, logger });
   const store = new PolicyStore({
     dir: o.policies, logger, extraAccelerators: o.acceleratorResources, cluster: cluster.cache,
@@ -96,7 +99,7 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
   const clientCa = o.clientCa ? await readFile(o.clientCa) : undefined;
 
   let shuttingDown = false;
-  const readiness = (): { ready: boolean; details: Record<string, unknown> } => ({
+  const own = (): { ready: boolean; details: Record<string, unknown> } => ({
     ready: !shuttingDown && store.status.loaded,
     details: {
       shuttingDown,
@@ -105,6 +108,7 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
       cluster: { mode: cluster.mode, source: cluster.source, synced: [...(cluster.cache?.synced ?? [])].sort(), missingPriorityClasses: missingDefaultClasses(store.policies, cluster.cache), nodesPerPool: poolMembership(store.policies, cluster.cache) },
     },
   });
+  const readiness = o.worker ? o.worker.readiness(own) : own;
   const app = buildApp({
     logger,
     metrics,

@@ -55,7 +55,15 @@ export interface WorkloadKind {
   fills?: OperatorFills;
   /** The operations the shipped webhook configurations send for it. */
   operations: readonly ('CREATE' | 'UPDATE')[];
+  /**
+   * What its Pods do: `training` (run to completion, hours of state in memory: batch and training
+   * jobs, workflows) or `serving` (long-running replicas behind a Service). Absent when the kind
+   * alone does not say (a bare Pod, a PodTemplate, a DaemonSet, a RayCluster).
+   */
+  role?: WorkloadRole;
 }
+
+export type WorkloadRole = 'training' | 'serving';
 
 /**
  * Kinds judged on CREATE only. The Argo controller writes a running Workflow's progress into the
@@ -178,8 +186,29 @@ const ROWS: Row[] = [
   ['apps.nvidia.com', 'NIMService', ['v1alpha1'], 'nimservices', 'NVIDIA NIM Operator', VIRTUAL, undefined, NIM],
 ];
 
+/**
+ * The role of each kind's Pods (WorkloadKind.role). A RayCluster has none of its own: one created
+ * by a RayJob is training (roleOfOwner reads the label KubeRay puts on it), one created by a
+ * RayService is serving, a bare one is interactive. Katib Experiments run training trials.
+ */
+const ROLES: Record<string, WorkloadRole> = {
+  'batch/Job': 'training', 'batch/CronJob': 'training',
+  'kubeflow.org/PyTorchJob': 'training', 'kubeflow.org/TFJob': 'training', 'kubeflow.org/MPIJob': 'training',
+  'kubeflow.org/XGBoostJob': 'training', 'kubeflow.org/PaddleJob': 'training', 'kubeflow.org/JAXJob': 'training',
+  'kubeflow.org/Experiment': 'training',
+  'trainer.kubeflow.org/TrainJob': 'training', 'trainer.kubeflow.org/TrainingRuntime': 'training', 'trainer.kubeflow.org/ClusterTrainingRuntime': 'training',
+  'ray.io/RayJob': 'training', 'jobset.x-k8s.io/JobSet': 'training', 'batch.volcano.sh/Job': 'training',
+  'argoproj.io/Workflow': 'training', 'argoproj.io/WorkflowTemplate': 'training', 'argoproj.io/ClusterWorkflowTemplate': 'training', 'argoproj.io/CronWorkflow': 'training',
+  '/ReplicationController': 'serving', 'apps/Deployment': 'serving', 'apps/ReplicaSet': 'serving', 'apps/StatefulSet': 'serving',
+  'leaderworkerset.x-k8s.io/LeaderWorkerSet': 'serving', 'ray.io/RayService': 'serving',
+  'serving.kserve.io/InferenceService': 'serving', 'serving.kserve.io/LLMInferenceService': 'serving',
+  'serving.kserve.io/ServingRuntime': 'serving', 'serving.kserve.io/ClusterServingRuntime': 'serving',
+  'apps.nvidia.com/NIMService': 'serving',
+};
+
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ROWS.map(([group, kind, versions, plural, project, podSpecs, scope, fills]) => ({
   group, kind, versions, plural, project, podSpecs, scope: scope ?? 'Namespaced', ...(fills ? { fills } : {}),
+  ...(ROLES[`${group}/${kind}`] ? { role: ROLES[`${group}/${kind}`] } : {}),
   operations: CREATE_ONLY.has(`${group}/${kind}`) ? ['CREATE'] : ['CREATE', 'UPDATE'],
 }));
 
@@ -200,4 +229,32 @@ export function apiVersionOf(k: WorkloadKind, version = k.versions[0] as string)
 /** The API group of an apiVersion (`apps/v1` -> `apps`, `v1` -> the core group ''). */
 export function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '';
+}
+
+/** Owner references as the API spells them. */
+export interface OwnerRef {
+  apiVersion?: string;
+  kind?: string;
+  controller?: boolean;
+}
+
+/**
+ * The role of a Pod from its controller's ownerReference (apiVersion + kind): a Job's Pod is
+ * training (so are the Pods of a JobSet's or a TrainJob's Jobs, and a RayJob's submitter), a
+ * ReplicaSet's or a StatefulSet's (and so a Deployment's or a LeaderWorkerSet's) is serving. A
+ * RayCluster's Pod is training when KubeRay marks it as created by a RayJob: the label
+ * `ray.io/originated-from-crd: RayJob` it sets on the RayCluster and its Pods (ray-project/kuberay
+ * ray-operator/controllers/ray/utils/constant.go RayOriginatedFromCRDLabelKey; common/pod.go reads
+ * it from the Pod's labels), and serving when created by a RayService.
+ */
+export function roleOfOwner(owners: readonly OwnerRef[] | undefined, podLabels?: Record<string, string>): WorkloadRole | undefined {
+  // Read defensively: a custom resource's Pod template may carry anything here.
+  const owner = (Array.isArray(owners) ? owners : []).find((o): o is OwnerRef => o !== null && typeof o === 'object' && (o as OwnerRef).controller === true);
+  if (!owner || typeof owner.apiVersion !== 'string' || typeof owner.kind !== 'string') return undefined;
+  const gk = { group: groupOf(owner.apiVersion), kind: owner.kind };
+  if (kindKey(gk) === 'ray.io/RayCluster') {
+    const from = podLabels !== null && typeof podLabels === 'object' ? podLabels['ray.io/originated-from-crd'] : undefined;
+    return from === 'RayJob' ? 'training' : from === 'RayService' ? 'serving' : undefined;
+  }
+  return workloadKind(gk)?.role;
 }

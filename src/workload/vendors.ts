@@ -69,9 +69,9 @@ export const KNOWN_ACCELERATOR_RESOURCES: readonly string[] = ACCELERATOR_VENDOR
 export const NON_ACCELERATOR_RESOURCES: readonly string[] = NOT_ACCELERATORS.flatMap((v) => v.names);
 
 /** Words of a resource name that say "a device": gpu, vgpu, npu, tpu, mlu, dcu, xpu, gcu, accelerator. */
-const DEVICE_WORD = /^v?(gpu|npu|tpu|mlu|dcu|xpu|gcu|accelerator)s?[0-9]*$/i;
+export const DEVICE_WORD = /^v?(gpu|npu|tpu|mlu|dcu|xpu|gcu|accelerator)s?[0-9]*$/i;
 /** Words that say "a share of one": its memory, cores, a percentage, monitoring. */
-const SHARE_WORD = /^(v?mem(ory)?|v?cores?|millicores|percentage|monitoring|priority|count|max)$/i;
+export const SHARE_WORD = /^(v?mem(ory)?|v?cores?|millicores|percentage|monitoring|priority|count|max)$/i;
 
 /**
  * The heuristic for vendors nobody listed: the name part of `domain/name` has a device word and

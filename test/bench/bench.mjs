@@ -9,7 +9,7 @@
 // --rounds <n> (echo/mutate alternations per mode, default 2), --connections <n> (default 32),
 // --rate <n> (open-loop reviews/s, default 1000), --policies <n> (NamespacePolicies of the RSS
 // run, default 1000), --quick (duration 3, warmup 1, rounds 1), --strict,
-// --phases closed,open,rss,hostile,audit (run a subset), --profile <dir> (run the echo and webhook servers of the
+// --phases closed,open,rss,hostile,audit,workers (run a subset; workers: `serve --workers 1` against 2), --profile <dir> (run the echo and webhook servers of the
 // comparison under --cpu-prof: <dir>/echo.cpuprofile, <dir>/mutate.cpuprofile),
 // --webhook-node-args="<node flags>" (extra node flags for every webhook child, for experiments).
 // Exit status: 0; 1 with --strict when a budget is missed or a request failed; 2 when the bench
@@ -33,7 +33,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance } from 'node:perf_hooks';
 import { connect } from 'node:tls';
@@ -47,6 +47,7 @@ const BODY_LIMIT = 3 * 1024 * 1024;
 const KEEP_ALIVE_MS = 75_000;
 const NAMESPACES = ['inference', 'training', 'notebooks', 'default'];
 const BUDGET = { throughputRatio: 0.85, p99Ratio: 1.25, rssMiB: 150 };
+const WORKER_COUNTS = [1, 2];
 
 // ---------------------------------------------------------------------------------------------
 // Echo baseline (child mode): bare fastify over HTTPS, default JSON parser, the review sent back.
@@ -84,13 +85,13 @@ function options() {
       connections: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' },
       policies: { type: 'string', default: '1000' }, quick: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      profile: { type: 'string' }, 'webhook-node-args': { type: 'string', default: '' }, phases: { type: 'string', default: 'closed,open,rss,hostile,audit' },
+      profile: { type: 'string' }, 'webhook-node-args': { type: 'string', default: '' }, phases: { type: 'string', default: 'closed,open,rss,hostile,audit,workers' },
       'echo-mode': { type: 'string', default: 'full' },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node test/bench/bench.mjs [--duration s] [--warmup s] [--rounds n] [--connections n] [--rate n] [--policies n] [--quick] [--strict] [--profile dir] [--phases closed,open,rss,hostile,audit] [--echo-mode full|ack] [--webhook-node-args="..."]');
+    console.log('usage: node test/bench/bench.mjs [--duration s] [--warmup s] [--rounds n] [--connections n] [--rate n] [--policies n] [--quick] [--strict] [--profile dir] [--phases closed,open,rss,hostile,audit,workers] [--echo-mode full|ack] [--webhook-node-args="..."]');
     process.exit(0);
   }
   const num = (name, v, min) => {
@@ -292,6 +293,19 @@ function cpuMs(pid, mainThreadOnly = false) {
   }
 }
 
+/** CPU ms of a process and its children (the primary and the workers of `serve --workers N`). */
+function treeCpuMs(pid) {
+  let total = cpuMs(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += cpuMs(Number(entry));
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
 function procStatus(pid) {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
@@ -341,14 +355,14 @@ async function closedLoop(target, conns, requests, { warmup, duration }) {
   for (const c of conns) fire(c);
   await sleep(warmup * 1000);
   measuring = true;
-  const cpu0 = cpuMs(target.pid);
+  const cpu0 = target.cpuMs ? target.cpuMs() : cpuMs(target.pid);
   const main0 = cpuMs(target.pid, true);
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(duration * 1000);
   stopped = true;
   const elapsed = (performance.now() - t0) / 1000;
-  const cpu1 = cpuMs(target.pid);
+  const cpu1 = target.cpuMs ? target.cpuMs() : cpuMs(target.pid);
   const main1 = cpuMs(target.pid, true);
   const client = process.cpuUsage(client0);
   await drain(conns, () => inFlight);
@@ -423,14 +437,14 @@ async function openLoop(target, conns, requests, { warmup, duration, rate }) {
   };
   tick();
   await sleep(warmup * 1000);
-  const cpu0 = cpuMs(target.pid);
+  const cpu0 = target.cpuMs ? target.cpuMs() : cpuMs(target.pid);
   await sleep(Math.max(0, end - performance.now()));
   const giveUp = end + 10_000;
   while ((!stopped || qHead < queue.length) && performance.now() < giveUp) await sleep(5);
   stopped = true;
   clearTimeout(timer);
   await drain(conns, () => inFlight);
-  const cpu1 = cpuMs(target.pid);
+  const cpu1 = target.cpuMs ? target.cpuMs() : cpuMs(target.pid);
   return {
     offered: rate, achieved: completed / duration, p50: ms(hist, 50), p99: ms(hist, 99), max: hist.max / 1000,
     serviceP50: ms(service, 50), serviceP99: ms(service, 99), lagP50: ms(lag, 50), lagP99: ms(lag, 99), count: completed, errors, firstError, maxQueue,
@@ -736,10 +750,12 @@ function manyPoliciesDir(count) {
 // ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
-async function startWebhook(port, policies, certs, nodeArgs = []) {
+async function startWebhook(port, policies, certs, nodeArgs = [], workers = 1) {
+  // One process unless told otherwise: the comparison with the echo is per process (serve's default
+  // would be one worker per CPU with --offline or without a cluster configuration).
   const child = startChild(`webhook(${policies})`, [
     ...WEBHOOK_NODE_ARGS, ...nodeArgs, join(ROOT, 'dist', 'main.js'), 'serve', '--policies', policies, '--host', '127.0.0.1', '--port', String(port),
-    '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0', '--log-level', 'warn',
+    '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0', '--log-level', 'warn', '--workers', String(workers),
   ]);
   return child;
 }
@@ -869,7 +885,7 @@ async function main() {
   WEBHOOK_NODE_ARGS = opts.webhookNodeArgs;
   const began = Date.now();
   const perPhase = opts.warmup + opts.duration + 1;
-  const budgetMs = (4 * opts.rounds * perPhase + opts.duration + opts.warmup + 90) * 1000;
+  const budgetMs = (4 * opts.rounds * perPhase + opts.duration + opts.warmup + 90 + (opts.phases.has('workers') ? WORKER_COUNTS.length * (opts.rounds * perPhase + 15) : 0)) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: still running after ${Math.round(budgetMs / 1000)} s; giving up`);
     cleanupSync();
@@ -938,6 +954,36 @@ async function main() {
     await Promise.all([stopChild(echoChild), stopChild(hookChild)]);
   }
 
+  // `serve --workers N`: the same corpus and closed loop against 1 and 2 workers. The load generator
+  // runs on the same cores, so with 2 workers on a 2-core machine the server and the client compete.
+  if (opts.phases.has('workers')) {
+    results.workers = [];
+    for (const n of WORKER_COUNTS) {
+      const port = await freePort();
+      const child = await startWebhook(port, join(ROOT, 'policies'), certs, [], n);
+      const target = { name: `workers=${n}`, port, ca, pid: child.pid, cpuMs: () => treeCpuMs(child.pid) };
+      try {
+        await waitReady(target, child); // with N > 1, ready once every worker is
+        const requests = bodies.map((b) => requestBuffer('/mutate?timeout=10s', port, b));
+        const conns = await openConns(target, opts.connections);
+        try {
+          let best;
+          for (let round = 1; round <= opts.rounds; round++) {
+            log(`--workers ${n}  round ${round}: ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s`);
+            const r = await closedLoop(target, conns, requests, opts);
+            log(`  -> ${f1(r.rps)} reviews/s, p99 ${f3(r.p99)} ms, server ${f1(r.serverCpuPct)}% CPU (all processes), client ${f1(r.clientCpuPct)}% CPU, errors ${r.errors}`);
+            if (!best || r.rps > best.rps) best = r;
+          }
+          results.workers.push({ workers: n, ...best });
+        } finally {
+          for (const c of conns) c.close();
+        }
+      } finally {
+        await stopChild(child);
+      }
+    }
+  }
+
   // RSS with many NamespacePolicies, after load spread over their namespaces.
   if (opts.phases.has('rss')) {
     const dir = manyPoliciesDir(opts.policies);
@@ -996,7 +1042,7 @@ async function main() {
   // Server CPU per review is far less sensitive to other load on the machine than reviews/s.
   const cpuRatio = median(results.closed.echo, 'serverCpuUsPerReview') / median(results.closed.mutate, 'serverCpuUsPerReview');
   const p99Ratio = om && oe ? om.p99 / oe.p99 : NaN;
-  const errors = [...results.closed.echo, ...results.closed.mutate, ...results.open.echo, ...results.open.mutate].reduce((n, r) => n + r.errors, 0) + (rss?.loadErrors ?? 0);
+  const errors = [...results.closed.echo, ...results.closed.mutate, ...results.open.echo, ...results.open.mutate, ...(results.workers ?? [])].reduce((n, r) => n + r.errors, 0) + (rss?.loadErrors ?? 0);
 
   console.log('');
   if (ce && cm) {
@@ -1017,6 +1063,14 @@ async function main() {
         const mark = r === oe || r === om ? '*' : ' ';
         console.log(`${mark} ${padr(`${name}#${i + 1}`, 9)}${pad(f3(r.p50), 9)}${pad(f3(r.p99), 9)}${pad(f2(r.max), 9)}${pad(f3(r.serviceP50), 9)}${pad(f3(r.serviceP99), 9)}${pad(f3(r.lagP99), 9)}${pad(f1(r.achieved), 10)}${pad(r.maxQueue, 11)}${pad(f1(r.serverCpuPct), 10)}${pad(r.errors, 8)}`);
       }
+    }
+  }
+  if (results.workers?.length) {
+    const one = results.workers.find((w) => w.workers === 1);
+    console.log(`serve --workers N, closed loop, ${opts.connections} connections, /mutate, best of ${opts.rounds}; ${availableParallelism()} CPUs shared with the load generator:`);
+    console.log(`  ${padr('workers', 9)}${pad('reviews/s', 11)}${pad('x 1 wkr', 9)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('srv us/rev', 12)}${pad('srv CPU%', 10)}${pad('cli CPU%', 10)}${pad('errors', 8)}`);
+    for (const w of results.workers) {
+      console.log(`  ${padr(w.workers, 9)}${pad(f1(w.rps), 11)}${pad(f2(one ? w.rps / one.rps : NaN), 9)}${pad(f3(w.p50), 9)}${pad(f3(w.p99), 9)}${pad(f1(w.serverCpuUsPerReview), 12)}${pad(f1(w.serverCpuPct), 10)}${pad(f1(w.clientCpuPct), 10)}${pad(w.errors, 8)}`);
     }
   }
   const verdict = (ok) => (ok === undefined ? 'skipped' : ok ? 'ok' : 'MISSED');
@@ -1059,6 +1113,7 @@ async function main() {
     errors,
     hostile: results.hostile ? { cases: results.hostile.map((r) => ({ label: r.label, status: r.status, ms: round(r.ms, 1), budgetMs: r.budgetMs, ok: r.ok })), ok: checks.hostile } : null,
     audit: results.audit ? { objects: results.audit.objects, seconds: round(results.audit.seconds, 2), budgetSeconds: AUDIT_SECONDS, ok: checks.audit } : null,
+    workers: results.workers?.length ? { cpus: availableParallelism(), runs: results.workers.map((w) => ({ workers: w.workers, ...closedRow(w), serverCpuPct: round(w.serverCpuPct, 1), clientCpuPct: round(w.clientCpuPct, 1) })) } : null,
     ok: Object.values(checks).every((ok) => ok !== false),
     seconds: round((Date.now() - began) / 1000, 1),
   };

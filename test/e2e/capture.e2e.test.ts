@@ -93,7 +93,7 @@ const PYTORCHJOB_CRD = {
     group: 'kubeflow.org',
     scope: 'Namespaced',
     names: { plural: 'pytorchjobs', singular: 'pytorchjob', kind: 'PyTorchJob', listKind: 'PyTorchJobList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
   },
 };
 

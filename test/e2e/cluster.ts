@@ -610,7 +610,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     // The webhook, as users run it. It gets a kubeconfig for this cluster only (never the user's).
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kc.exportConfig(), { mode: 0o600 });
-    const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir, LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir, LOG_LEVEL: 'debug' };
     delete env['KUBERNETES_SERVICE_HOST'];
     delete env['KUBERNETES_SERVICE_PORT'];
     const webhook = startProcess(dir, 'webhook', process.execPath, [

@@ -45,7 +45,8 @@
 // no-response|silent-stream (default no-response), --stall-rate <reviews/s> (open loop of the stall
 // phase, default 500), --connections <n>
 // (default 32), --slow-seconds <s> (default 12), --slow-clients <n> (default 1000),
-// --log-level <level> (server, default info as in production), --phases soak,stall,slow,
+// --log-level <level> (server, default debug: every review logs a line, plain allows included,
+// so 'nothing lost' counts every answer; production's info logs only what denies, warns or patches), --phases soak,stall,slow,
 // --keep (keep the temp directory), --help.
 // Prints a table and a final JSON line. Exit status: 0 every invariant held; 1 an invariant broke;
 // 2 the script failed; 3 it overran its time limit; 130 on SIGINT/SIGTERM. Children, the fake API
@@ -75,14 +76,14 @@ function options() {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '60' }, 'stall-seconds': { type: 'string', default: '15' },
-      connections: { type: 'string', default: '32' }, 'log-level': { type: 'string', default: 'info' },
+      connections: { type: 'string', default: '32' }, 'log-level': { type: 'string', default: 'debug' },
       'stall-rate': { type: 'string', default: '500' }, phases: { type: 'string', default: 'soak,stall,slow,worst' }, 'worst-seconds': { type: 'string', default: '10' },
       'slow-seconds': { type: 'string', default: '12' }, 'slow-clients': { type: 'string', default: '1000' }, 'stall-mode': { type: 'string', default: 'no-response' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node test/load/soak.mjs [--seconds 60] [--stall-seconds 15] [--stall-mode no-response|silent-stream] [--stall-rate 500] [--connections 32] [--slow-seconds 12] [--slow-clients 1000] [--worst-seconds 10] [--log-level info] [--phases soak,stall,slow,worst] [--keep]');
+    console.log('usage: node test/load/soak.mjs [--seconds 60] [--stall-seconds 15] [--stall-mode no-response|silent-stream] [--stall-rate 500] [--connections 32] [--slow-seconds 12] [--slow-clients 1000] [--worst-seconds 10] [--log-level debug] [--phases soak,stall,slow,worst] [--keep]');
     process.exit(0);
   }
   const num = (name, min) => {
@@ -143,7 +144,8 @@ function startServer({ name, policies, certDir, port, healthPort, logLevel, kube
     MAIN, 'serve', '--policies', policies, '--host', '127.0.0.1', '--port', String(port), '--health-port', String(healthPort),
     '--cert', join(certDir, 'tls.crt'), '--key', join(certDir, 'tls.key'), '--shutdown-delay', String(SHUTDOWN_DELAY),
     '--shutdown-timeout', String(SHUTDOWN_TIMEOUT), '--log-level', logLevel,
-    ...(kubeconfig ? ['--kubeconfig', kubeconfig] : ['--offline']), ...extraArgs,
+    // One process: the soak follows one pid (RSS, signals); serve would default to one worker per CPU offline.
+    '--workers', '1', ...(kubeconfig ? ['--kubeconfig', kubeconfig] : ['--offline']), ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);

@@ -18,7 +18,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const gpuPod = (limits: Record<string, string>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
-  spec: { containers: [{ name: 'c', image: 'x', resources: { limits, requests: { cpu: '1' } }, readinessProbe: { tcpSocket: { port: 80 } } }], ...extra },
+  spec: { containers: [{ name: 'c', image: 'x:1.0', resources: { limits, requests: { cpu: '1' } }, readinessProbe: { tcpSocket: { port: 80 } } }], ...extra },
 });
 
 function testDoc(name: string, spec: Record<string, unknown>): SourceObject {

@@ -81,4 +81,16 @@ describe('real HTTPS listener', () => {
     expect(all).not.toContain('command-secret-42');
     expect(all).not.toContain('annotation-secret-99');
   });
+
+  it('logs plain allows at debug only: at info, a review that changes nothing leaves no line', async () => {
+    const before = lines.filter((l) => l['event'] === 'review').length;
+    // The default namespace's policy: a CPU Pod is allowed untouched.
+    const review = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'default');
+    const c = (review.request.object as { spec: { containers: { resources?: unknown }[] } }).spec.containers[0]!;
+    delete c.resources;
+    const res = JSON.parse((await call('/validate', JSON.stringify(review))).body);
+    expect(res.response).toMatchObject({ allowed: true });
+    expect(res.response.warnings).toBeUndefined();
+    expect(lines.filter((l) => l['event'] === 'review').length).toBe(before);
+  });
 });
