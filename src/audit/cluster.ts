@@ -44,7 +44,11 @@ export async function readCluster(kc: KubeConfig, namespace: string | undefined,
   const absent: string[] = [];
   // PodDisruptionBudgets: context for the audit-only disruption-budget check (src/audit/budgets.ts).
   // Not listable (RBAC): the check is left out rather than flag every workload.
+  // policy/v1 from Kubernetes 1.21; older servers serve policy/v1beta1 only.
   const budgets = await listAll(kc, 'policy/v1', 'PodDisruptionBudget', namespace).catch((err: unknown) => {
+    if (!notServed(err)) throw err;
+    return listAll(kc, 'policy/v1beta1', 'PodDisruptionBudget', namespace);
+  }).catch((err: unknown) => {
     logger.warn({ event: 'audit-pdb-list-failed', err: (err as Error).message }, 'cannot list PodDisruptionBudgets: the disruption-budget check is left out');
     return undefined;
   });

@@ -67,7 +67,7 @@ kubectl apply -f manifests/policyreport-crd.yaml.`,
       if (positionals.length > 0) throw new UsageError('--cluster audits the live cluster: give no paths', 'audit');
       return auditCluster({
         ...common, namespace: str(v, 'namespace'), allNamespaces: v['all-namespaces'] === true,
-        writeReports: v['write-reports'] === true, kubeconfig: str(v, 'kubeconfig'), logger: createLogger('warn'),
+        writeReports: v['write-reports'] === true, kubeconfig: str(v, 'kubeconfig'), logger: createLogger('warn', process.stderr),
       });
     }
     if (v['write-reports'] === true || v['all-namespaces'] === true) throw new UsageError('--write-reports and --all-namespaces go with --cluster', 'audit');

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, ROOT, sleep, startCluster } from './cluster.js';
+import { ASSETS, type Cluster, PYTORCHJOB_CRD, ROOT, sleep, startCluster } from './cluster.js';
 
 const NAMESPACE = 'research';
 const GPU = { 'nvidia.com/gpu': '1', memory: '8Gi' };
@@ -84,18 +84,6 @@ const pytorchJob = {
   },
 };
 
-/** A permissive PyTorchJob CRD: the API server stores what it is given, as with the real operator's. */
-const PYTORCHJOB_CRD = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'pytorchjobs.kubeflow.org' },
-  spec: {
-    group: 'kubeflow.org',
-    scope: 'Namespaced',
-    names: { plural: 'pytorchjobs', singular: 'pytorchjob', kind: 'PyTorchJob', listKind: 'PyTorchJobList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-  },
-};
 
 describe.skipIf(!ASSETS)('AdmissionReviews as kube-apiserver sends them', () => {
   const target = process.env['CAPTURE_REVIEWS'] ? resolve(ROOT, process.env['CAPTURE_REVIEWS']) : undefined;

@@ -731,6 +731,23 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
 /** The label every fake Node carries with the name of the GpuPool it stands for (`cpu`: no pool). */
 export const POOL_LABEL = 'e2e.gpu-admission.io/pool';
 
+/**
+ * A permissive PyTorchJob CRD: the API server stores what it is given, as with the real operator's.
+ * The client's model names the extension x_kubernetes_preserve_unknown_fields: written with dashes
+ * it is dropped when the body is serialised, and the API server prunes the whole spec.
+ */
+export const PYTORCHJOB_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'pytorchjobs.kubeflow.org' },
+  spec: {
+    group: 'kubeflow.org',
+    scope: 'Namespaced',
+    names: { plural: 'pytorchjobs', singular: 'pytorchjob', kind: 'PyTorchJob', listKind: 'PyTorchJobList' },
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+  },
+};
+
 export interface FakeNode {
   name: string;
   pool: string;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, CONFIGURATION_NAME, refusal, ROOT, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
+import { ASSETS, type Cluster, CONFIGURATION_NAME, PYTORCHJOB_CRD, refusal, ROOT, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
 
 const DENIED = `admission webhook "${VALIDATING_WEBHOOK}" denied the request: `;
 const QUEUE = 'kueue.x-k8s.io/queue-name';
@@ -37,19 +37,6 @@ spec:
     defaultQueue: gpu-batch
 `;
 
-// The client's model names the extension x_kubernetes_preserve_unknown_fields: written with dashes
-// it is dropped when the body is serialised, and the API server prunes the whole spec.
-const PYTORCHJOB_CRD = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'pytorchjobs.kubeflow.org' },
-  spec: {
-    group: 'kubeflow.org',
-    scope: 'Namespaced',
-    names: { plural: 'pytorchjobs', singular: 'pytorchjob', kind: 'PyTorchJob', listKind: 'PyTorchJobList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-  },
-};
 
 const template = {
   spec: {
