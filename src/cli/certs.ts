@@ -1,5 +1,3 @@
-import { serviceNames } from '../certs/generate.js';
-import { writeCertFiles } from '../certs/write.js';
 import { type Command, list, str, wholeNumber } from './command.js';
 
 export const certsCommand: Command = {
@@ -27,6 +25,7 @@ Creates a CA and a serving certificate for <svc>, <svc>.<ns>, <svc>.<ns>.svc and
       days: wholeNumber('certs', 'days', str(v, 'days') as string), secretName: str(v, 'secret-name') as string, out: str(v, 'out') as string,
       kustomize: str(v, 'kustomize'), reuseCa: v['reuse-ca'] === true,
     };
+    const [{ serviceNames }, { writeCertFiles }] = await Promise.all([import('../certs/generate.js'), import('../certs/write.js')]);
     const { written, patch } = await writeCertFiles(request);
     if (v['print-patch'] === true) process.stdout.write(patch);
     else console.log(`wrote ${written.join(', ')}\nnames: ${serviceNames(request).join(', ')}`);

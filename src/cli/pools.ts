@@ -1,6 +1,3 @@
-import { discoverPools, poolDocuments, readNodes } from '../cluster/discover.js';
-import { dumpYaml } from '../util/yaml.js';
-import { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES } from '../workload/accelerators.js';
 import { type Command, helpText, list, str } from './command.js';
 import { UsageError } from '../util/errors.js';
 
@@ -25,6 +22,9 @@ into your policy directory.`,
     if (positionals[0] !== 'discover' || positionals.length > 1) throw new UsageError(positionals[0] ? `unknown pools command "${positionals.join(' ')}"` : 'pools needs a subcommand: discover', 'pools');
     const { requireKubeConfig } = await import('../cluster/kubeconfig.js');
     const found = requireKubeConfig(str(v, 'kubeconfig'));
+    const [{ discoverPools, poolDocuments, readNodes }, { dumpYaml }, { AcceleratorMatcher, DEFAULT_ACCELERATOR_RESOURCES }] = await Promise.all([
+      import('../cluster/discover.js'), import('../util/yaml.js'), import('../workload/accelerators.js'),
+    ]);
     const nodes = await readNodes(found.kc);
     const matcher = new AcceleratorMatcher([...DEFAULT_ACCELERATOR_RESOURCES, ...list(str(v, 'accelerator-resources'))]);
     const pools = discoverPools(nodes, matcher);

@@ -93,7 +93,7 @@ export function toPolicy(doc: NamespacePolicyDoc, source: string): NamespacePoli
         coscheduling: s.gang?.schedulerNames?.coscheduling ?? ['scheduler-plugins-scheduler'],
       },
     },
-    cuda: { check: s.cuda?.check ?? 'enforce', minorVersionCompatibility: s.cuda?.minorVersionCompatibility ?? true },
+    cuda: { check: s.cuda?.check ?? 'warn', minorVersionCompatibility: s.cuda?.minorVersionCompatibility ?? true },
     images: { unpinned: s.images?.unpinned ?? 'warn', ...(s.images?.pullPolicy ? { pullPolicy: s.images.pullPolicy } : {}) },
     costLabels: { required: s.costLabels?.required ?? [], fromNamespace: s.costLabels?.fromNamespace ?? [] },
     mutations: {

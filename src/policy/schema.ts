@@ -168,7 +168,7 @@ const namespacePolicySpec = {
       additionalProperties: false,
       description: 'CUDA driver compatibility (rule cuda-compatibility, mutation cuda-affinity).',
       properties: {
-        check: { ...checkLevel, description: 'How a CUDA version no reachable pool supports is raised (default enforce).' },
+        check: { ...checkLevel, description: 'How a CUDA version no reachable pool supports is raised (default warn: data-center drivers may run newer CUDA through forward compatibility, which the rule does not model).' },
         minorVersionCompatibility: { type: 'boolean', description: 'An older driver of the same major version is a warning, not a denial (CUDA minor version compatibility; default true).' },
       },
     },

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { generateCerts, pemChain } from '../certs/generate.js';
 import { PolicyStore } from './policy-store.js';
 import { buildApp } from './app.js';
 import { TlsWatcher } from './tls-reload.js';
@@ -62,6 +61,8 @@ export async function ensureTls(o: Pick<ServeOptions, 'cert' | 'key' | 'certDir'
   const files = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt') };
   if (existsSync(files.cert) && existsSync(files.key) && existsSync(files.ca)) return { ...files, generated: false };
   await mkdir(dir, { recursive: true });
+  // Loaded only when a certificate must be generated: the generator costs ~90 ms of start-up.
+  const { generateCerts, pemChain } = await import('../certs/generate.js');
   const b = await generateCerts({ service: 'gpu-admission', namespace: 'gpu-admission', extraNames: ['localhost', '127.0.0.1', '::1'] });
   await writeFile(files.ca, b.caCert);
   await writeFile(files.cert, pemChain(b.cert, b.caCert));

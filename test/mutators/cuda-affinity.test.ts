@@ -6,8 +6,12 @@ import { cudaAffinityMutator as m, cudaTerms } from '../../src/mutators/cuda-aff
 import type { GpuPool } from '../../src/policy/types.js';
 import { cudaCompatibility } from '../../src/rules/cuda-compatibility.js';
 import { selectionMatchesNode, alternatives, selectionOf } from '../../src/scheduling/selectors.js';
-import { analysisOf, config, gpuContainer, policy, pools } from '../support/fixtures.js';
+import { analysisOf, config, gpuContainer, policy as basePolicy, pools } from '../support/fixtures.js';
 import { expectIdempotent, runMutator } from '../support/mutate.js';
+
+/** These tables judge findings as the mode decides (cuda.check: enforce); the default, warn, is tested on its own. */
+const policy = (spec: Parameters<typeof basePolicy>[0] = {}, name?: string) =>
+  basePolicy({ ...spec, cuda: { check: 'enforce', ...(spec as { cuda?: object }).cuda } }, name);
 
 const GKE = 'cloud.google.com/gke-accelerator';
 const L4 = { [GKE]: 'nvidia-l4' };

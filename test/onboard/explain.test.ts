@@ -25,7 +25,7 @@ describe('policy explain', () => {
       'Rollouts: no requirement.',
       'Disruption: accelerator Pods of training and batch workloads get the node autoscalers\' do-not-evict annotations; a multi-replica accelerator workload without a PodDisruptionBudget is warned in audits.',
       'Gang admission: not required.',
-      'CUDA: a workload\'s CUDA version (annotation gpu-admission.io/cuda or a known image tag) against the pools\' drivers: judged by the mode, an older driver of the same major version only warned (unless the image enforces NVIDIA_REQUIRE_CUDA).',
+      'CUDA: a workload\'s CUDA version (annotation gpu-admission.io/cuda or a known image tag) against the pools\' drivers: warned.',
       'Images: accelerator images without a tag or with :latest warned.',
       'Cost labels: none required.',
       'Mutations: on Pod creation; Pod templates are validated, not patched (their Pods are).',

@@ -52,7 +52,7 @@ describe('policy files', () => {
     expect(p.rollout).toEqual({ progressDeadlineSeconds: undefined, marginSeconds: 300, surgeOnly: 'off', recreate: 'off', minReadySeconds: undefined });
     expect(p.disruption).toEqual({ protect: 'training', budgets: 'warn' });
     expect(p.gang).toEqual({ mode: 'off', paths: [], defaultQueue: undefined, schedulerNames: { kueue: [], volcano: ['volcano'], kai: ['kai-scheduler'], coscheduling: ['scheduler-plugins-scheduler'] } });
-    expect(p.cuda).toEqual({ check: 'enforce', minorVersionCompatibility: true });
+    expect(p.cuda).toEqual({ check: 'warn', minorVersionCompatibility: true });
     expect(p.images).toEqual({ unpinned: 'warn' });
     expect(p.costLabels).toEqual({ required: [], fromNamespace: [] });
   });

@@ -4,8 +4,12 @@ import { analyse } from '../../src/engine/analyse.js';
 import type { EngineConfig, NodeFacts, PodAnalysis } from '../../src/engine/types.js';
 import type { NamespacePolicy } from '../../src/policy/types.js';
 import { cudaCompatibility as rule } from '../../src/rules/cuda-compatibility.js';
-import { analysisOf, config, cpuContainer, gpuContainer, policy, pools } from '../support/fixtures.js';
+import { analysisOf, config, cpuContainer, gpuContainer, policy as basePolicy, pools } from '../support/fixtures.js';
 import { expectOne, expectPass, expectSkip, expectSkipGuard, failures, GKE, partial } from './helpers.js';
+
+/** These tables judge findings as the mode decides (cuda.check: enforce); the default, warn, is tested on its own. */
+const policy = (spec: Parameters<typeof basePolicy>[0] = {}, name?: string) =>
+  basePolicy({ ...spec, cuda: { check: 'enforce', ...(spec as { cuda?: object }).cuda } }, name);
 
 const ID = 'cuda-compatibility';
 const ANN = 'gpu-admission.io/cuda';
@@ -80,6 +84,14 @@ describe(ID, () => {
       ruleId: ID, path: 'spec.containers[0].env[1]', message: ['needs CUDA 12.6 (from env NVIDIA_REQUIRE_CUDA="cuda>=12.6" of container "main")'],
     });
     expect(f.advisory).toBeUndefined();
+  });
+
+  it('by default (cuda.check: warn) even an older major version is advisory: forward compatibility is not modelled', () => {
+    const f = failures(rule.check(run(spec(gpu('busybox')), basePolicy(), cudaConfig('12.8', '12.4'), annotated('13.0'))));
+    expect(f.length).toBe(1);
+    expect(f[0]?.advisory).toBe(true);
+    // ... and the same Pod under cuda.check: enforce is a denial.
+    expect(failures(rule.check(run(spec(gpu('busybox')), policy(), cudaConfig('12.8', '12.4'), annotated('13.0'))))[0]?.advisory).not.toBe(true);
   });
 
   it('NVIDIA_DISABLE_REQUIRE turns the toolkit check off: only minor version compatibility (advisory)', () => {
