@@ -8,18 +8,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYamlDocuments } from '../../src/util/yaml.js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ASSETS,
-  type Cluster,
-  ROOT,
-  refusal,
-  SKIP_MESSAGE,
-  startCluster,
-  VALIDATING_WEBHOOK,
-  WEBHOOK_NAMESPACE,
-  warningTexts,
-} from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, logsOnFailure, refusal, ROOT, SKIP_MESSAGE, startCluster, VALIDATING_WEBHOOK, warningTexts, WEBHOOK_NAMESPACE } from './cluster.js';
 
 const NAMESPACES = ['inference', 'training', 'notebooks', 'research', 'default', 'gpu-operator', WEBHOOK_NAMESPACE];
 const PRIORITY_CLASSES = { 'inference-critical': 1_000_000, 'training-batch': 100_000, 'notebook-interactive': 10_000, research: 1_000 };
@@ -76,11 +66,7 @@ describe.skipIf(!ASSETS)('gpu-admission in front of kube-apiserver', () => {
     process.stderr.write(`[e2e] suite finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   const create = (namespace: string, body: V1Pod): Promise<V1Pod> => c.core.createNamespacedPod({ namespace, body });
   const read = (namespace: string, name: string): Promise<V1Pod> => c.core.readNamespacedPod({ namespace, name });

@@ -7,6 +7,7 @@
  * running any handler (SIGKILL, OOM).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { beforeEach } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -747,6 +748,16 @@ export const PYTORCHJOB_CRD = {
     versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
   },
 };
+
+/** On a failed test, the tails of the cluster's and the webhook's logs on stderr. */
+export function logsOnFailure(cluster: () => Cluster | undefined): void {
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      const c = cluster();
+      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
+    });
+  });
+}
 
 export interface FakeNode {
   name: string;

@@ -5,8 +5,8 @@
  * the exempt gpu-operator namespace is stored.
  */
 import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, refusal, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, logsOnFailure, refusal, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
 
 const NAMESPACES = ['research', 'gpu-operator'];
 const DENIED = `admission webhook "${VALIDATING_WEBHOOK}" denied the request: `;
@@ -42,11 +42,7 @@ describe.skipIf(!ASSETS)('GPU device isolation in front of kube-apiserver (--all
     await c?.stop();
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   it.each(CASES)('denies %s in research, naming the field', async (_n, body, finding) => {
     const r = await refusal(c.core.createNamespacedPod({ namespace: 'research', body }));

@@ -9,8 +9,8 @@ import type { CoreV1Event, V1Container, V1Node } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, ROOT, sleep, startCluster } from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, logsOnFailure, ROOT, sleep, startCluster } from './cluster.js';
 
 const GKE = 'cloud.google.com/gke-accelerator';
 const TYPE = 'node.kubernetes.io/instance-type';
@@ -117,11 +117,7 @@ describe.skipIf(!ASSETS)('diagnose with the real kube-scheduler', () => {
     await c?.stop();
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   it('used up: the node that fits has its only GPU held by a bound Pod of equal priority', async () => {
     const event = await failedScheduling('inference', 'server-busy');

@@ -7,8 +7,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, ROOT, startCluster } from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, logsOnFailure, ROOT, startCluster } from './cluster.js';
 
 const POLICY = `apiVersion: gpu-admission.io/v1alpha1
 kind: NamespacePolicy
@@ -60,11 +60,7 @@ describe.skipIf(!ASSETS)('disruption protection of GPU Pods in front of kube-api
     if (policies) rmSync(policies, { recursive: true, force: true });
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   it("stores a Job's GPU Pod with both annotations", async () => {
     await c.core.createNamespacedPod({ namespace: 'trainers', body: pod('worker-0', 'Job', 'batch/v1') });

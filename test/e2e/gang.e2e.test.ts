@@ -8,8 +8,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, CONFIGURATION_NAME, PYTORCHJOB_CRD, refusal, ROOT, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, CONFIGURATION_NAME, logsOnFailure, PYTORCHJOB_CRD, refusal, ROOT, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
 
 const DENIED = `admission webhook "${VALIDATING_WEBHOOK}" denied the request: `;
 const QUEUE = 'kueue.x-k8s.io/queue-name';
@@ -81,11 +81,7 @@ describe.skipIf(!ASSETS)('gang admission of a PyTorchJob custom resource', () =>
     rmSync(policiesDir, { recursive: true, force: true });
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   it('the shipped validating and mutating configurations send kubeflow.org pytorchjobs', async () => {
     const sends = (rules: { apiGroups?: string[]; resources?: string[]; operations?: string[] }[] | undefined) =>

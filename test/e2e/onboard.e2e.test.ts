@@ -10,8 +10,8 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, refusal, ROOT, SKIP_MESSAGE, sleep, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, logsOnFailure, refusal, ROOT, SKIP_MESSAGE, sleep, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
 
 const NS = 'team-a';
 /** The profile's quota is 16; 2 makes the API server's enforcement quick to show. */
@@ -60,11 +60,7 @@ describe.skipIf(!ASSETS)('gpu-admission onboard against kube-apiserver', () => {
     process.stderr.write(`[e2e] onboard suite finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   const onboard = (args: string[]): Promise<CliResult> => new Promise((resolve) => {
     execFile(process.execPath, [join(ROOT, 'dist/main.js'), ...ONBOARD, '--policies', policies, '--kubeconfig', join(c.dir, 'kubeconfig'), ...args],

@@ -6,8 +6,8 @@
  * the ReplicaSet controller too, and no admitted Pod may end in FailedScheduling.
  */
 import type { CoreV1Event, V1Affinity, V1Container, V1Deployment, V1Pod, V1PodSpec } from '@kubernetes/client-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, createPoolNodes, type FakeNode, POOL_LABEL, refusal, sleep, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, createPoolNodes, type FakeNode, logsOnFailure, POOL_LABEL, refusal, sleep, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
 
 const NAMESPACES = ['inference', 'training', 'notebooks', 'research', 'default'];
 const PRIORITY_CLASSES = { 'inference-critical': 1_000_000, 'training-batch': 100_000, 'notebook-interactive': 10_000, research: 1_000 };
@@ -83,11 +83,7 @@ describe.skipIf(!ASSETS)('placement with the real kube-scheduler and fake Nodes 
     process.stderr.write(`[e2e] placement suite finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   const poolOf = (node: string | undefined): string | undefined => nodes.find((n) => n.name === node)?.pool;
   const nodeOf = (pool: string): string => nodes.find((n) => n.pool === pool)!.name;

@@ -8,8 +8,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ASSETS, type Cluster, refusal, ROOT, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSETS, type Cluster, logsOnFailure, refusal, ROOT, startCluster, VALIDATING_WEBHOOK } from './cluster.js';
 
 const policyDoc = (name: string, namespace: string, mutate: boolean): string => `apiVersion: gpu-admission.io/v1alpha1
 kind: NamespacePolicy
@@ -67,11 +67,7 @@ describe.skipIf(!ASSETS)('rollout fields of GPU Deployments in front of kube-api
     if (policies) rmSync(policies, { recursive: true, force: true });
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => {
-      if (c) process.stderr.write(`\n[e2e] ${ctx.task.name} failed; logs under ${c.dir}:\n${c.logTails(30)}\n`);
-    });
-  });
+  logsOnFailure(() => c);
 
   it('sets progressDeadlineSeconds (900 s budget + 300 s margin) and maxUnavailable: 0 on the stored Deployment', async () => {
     await c.apps.createNamespacedDeployment({ namespace: 'serving', body: deployment('vllm') });

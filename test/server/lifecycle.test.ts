@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
-import { generateCerts, pemChain } from '../../src/certs/generate.js';
+import { generateCerts } from '../../src/certs/generate.js';
+import { writeCerts } from '../support/certs.js';
 import { serve } from '../../src/server/serve.js';
 import { corpusReview, POLICIES_DIR } from '../support/app.js';
 
@@ -14,16 +15,6 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function writeCerts(dir: string): Promise<{ ca: string; serial: string }> {
-  const b = await generateCerts({ service: 'gpu-admission', namespace: 'gpu-admission', extraNames: ['localhost', '127.0.0.1'] });
-  // Written aside and renamed, as a Secret volume update swaps files atomically.
-  writeFileSync(join(dir, 'tls.key.tmp'), b.key);
-  writeFileSync(join(dir, 'tls.crt.tmp'), pemChain(b.cert, b.caCert));
-  renameSync(join(dir, 'tls.key.tmp'), join(dir, 'tls.key'));
-  renameSync(join(dir, 'tls.crt.tmp'), join(dir, 'tls.crt'));
-  const { X509Certificate } = await import('node:crypto');
-  return { ca: b.caCert, serial: new X509Certificate(b.cert).serialNumber };
-}
 
 async function start(opts: { shutdownDelay?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gpa-life-'));

@@ -5,7 +5,7 @@
  * the primary exits 0.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateCerts, pemChain } from '../../src/certs/generate.js';
+import { writeCerts } from '../support/certs.js';
 import { cgroupLimits, defaultWorkers, restartDelayMs } from '../../src/server/workers.js';
 import { corpusReview, POLICIES_DIR } from '../support/app.js';
 
@@ -36,15 +36,6 @@ function freePort(): Promise<number> {
   });
 }
 
-async function writeCerts(dir: string): Promise<{ ca: string; serial: string }> {
-  const b = await generateCerts({ service: 'gpu-admission', namespace: 'gpu-admission', extraNames: ['localhost', '127.0.0.1'] });
-  writeFileSync(join(dir, 'tls.key.tmp'), b.key);
-  writeFileSync(join(dir, 'tls.crt.tmp'), pemChain(b.cert, b.caCert));
-  renameSync(join(dir, 'tls.key.tmp'), join(dir, 'tls.key'));
-  renameSync(join(dir, 'tls.crt.tmp'), join(dir, 'tls.crt'));
-  const { X509Certificate } = await import('node:crypto');
-  return { ca: b.caCert, serial: new X509Certificate(b.cert).serialNumber.toLowerCase() };
-}
 
 type Res = { status: number; body: string; serial: string };
 
@@ -147,7 +138,7 @@ describe('serve --workers 2', () => {
     // Certificate rotation: each worker reloads; new connections to either get the new certificate.
     const second = await writeCerts(certs);
     await until(() => events('certificate-reloaded').length === 2);
-    for (let i = 0; i < 4; i++) expect((await https(port, second.ca, '/healthz')).serial).toBe(second.serial);
+    for (let i = 0; i < 4; i++) expect((await https(port, second.ca, '/healthz')).serial).toBe(second.serial.toLowerCase());
 
     // A killed worker is replaced, and the set is ready again with the new one.
     const victim = [...pids][0]!;
