@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { validateReview, type Validator } from '../validators/index.js';
 import { ajvErrorMessage, ajvErrorPath } from '../util/ajv-errors.js';
 import type { EngineRequest, Operation } from '../engine/engine.js';
 
@@ -45,7 +45,7 @@ const kubeObject = {
   },
 };
 
-const reviewSchema = {
+export const reviewSchema = {
   type: 'object',
   required: ['apiVersion', 'kind', 'request'],
   properties: {
@@ -72,8 +72,8 @@ const reviewSchema = {
   },
 };
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const check = ajv.compile<AdmissionReview>(reviewSchema);
+// reviewSchema, compiled ahead of time (src/validators/, `npm run validators`).
+const check = validateReview as Validator<AdmissionReview>;
 
 export class BadReview extends Error {
   constructor(message: string) {

@@ -1,11 +1,10 @@
 /** Policy documents (already read) -> a validated, normalised PolicySet. Pure: no file access. */
-import { Ajv, type ValidateFunction } from 'ajv';
 import { MUTATORS, WORKLOAD_MUTATORS } from '../mutators/index.js';
 import { RULE_IDS, RULES } from '../rules/index.js';
 import { AUDIT_ONLY_RULES } from '../rules/audit-only.js';
 import { formatAjvError } from '../util/ajv-errors.js';
 import { basename, join } from 'node:path';
-import { acceleratorConfigSchema, gpuPoolSchema, namespacePolicySchema } from './schema.js';
+import { validateAcceleratorConfig, validateGpuPool, validateNamespacePolicy, type Validator } from '../validators/index.js';
 import { crossCheck, type GpuPoolDoc, type NamespacePolicyDoc, toPolicy, toPool } from './normalize.js';
 import { describeOverlap, overlappingSelectors } from './overlap.js';
 import { UserError } from '../util/errors.js';
@@ -25,11 +24,11 @@ export interface PolicyFile {
   text: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validators: Record<string, ValidateFunction> = {
-  GpuPool: ajv.compile(gpuPoolSchema),
-  AcceleratorConfig: ajv.compile(acceleratorConfigSchema),
-  NamespacePolicy: ajv.compile(namespacePolicySchema),
+// The schemas of policy/schema.ts, compiled ahead of time (src/validators/, `npm run validators`).
+const validators: Record<string, Validator> = {
+  GpuPool: validateGpuPool,
+  AcceleratorConfig: validateAcceleratorConfig,
+  NamespacePolicy: validateNamespacePolicy,
 };
 
 function parseDocuments(file: PolicyFile): { docs: unknown[]; problems: string[] } {

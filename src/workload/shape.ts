@@ -1,5 +1,6 @@
 import { joinPath } from '../util/pointer.js';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validatePodSpecShape } from '../validators/index.js';
 import { ajvErrorPath } from '../util/ajv-errors.js';
 
 /**
@@ -74,7 +75,7 @@ const container = {
 };
 const requirement = { type: 'object', required: ['key', 'operator'], properties: { key: str, operator: str, values: { type: 'array', maxItems: SHAPE_LIMITS.valuesPerRequirement, items: str } } };
 const requirements = { type: 'array', maxItems: SHAPE_LIMITS.requirementsPerTerm, items: requirement };
-const podSpecShape = {
+export const podSpecShape = {
   type: 'object',
   properties: {
     containers: { type: 'array', maxItems: SHAPE_LIMITS.containers, items: container },
@@ -111,8 +112,8 @@ const podSpecShape = {
   },
 };
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const check = ajv.compile(podSpecShape);
+// podSpecShape, compiled ahead of time (src/validators/, `npm run validators`).
+const check = validatePodSpecShape;
 
 export interface ShapeError {
   path: string;
