@@ -768,6 +768,32 @@ async function stallPhase(opts, certDir, ca, corpus) {
 const SLOW_REQUEST_TIMEOUT = 5;
 const MEMORY_LIMIT_MIB = 256;
 
+/**
+ * Ordinary reviews on one established connection, one every 20 ms for `seconds`, while a phase's
+ * attack runs: their latency and whether each was answered (status 200 naming its uid).
+ */
+async function ordinaryReviews(conn, reviews, seconds) {
+  const hist = createHistogram();
+  let answered = 0;
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  for (let i = 0; performance.now() < end; i++) {
+    const r = reviews[i % reviews.length];
+    const t0 = performance.now();
+    try {
+      const { status, body } = await sendOnce(conn, r.buf);
+      if (status === 200 && body.includes(r.uid)) answered++;
+      else errors++;
+    } catch {
+      errors++;
+      await conn.open().catch(() => undefined);
+    }
+    hist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+    await sleep(20);
+  }
+  return { hist, answered, errors };
+}
+
 async function slowPhase(opts, certDir, ca, corpus) {
   const dir = tempDir('gpu-admission-slow-');
   const policies = join(dir, 'policies');
@@ -824,24 +850,7 @@ async function slowPhase(opts, certDir, ca, corpus) {
     });
     let peakMiB = idleMiB;
     const sampler = setInterval(() => { peakMiB = Math.max(peakMiB, procStatus(server.pid).rssMiB); }, 250);
-    const hist = createHistogram();
-    let answered = 0;
-    let errors = 0;
-    const end = performance.now() + opts.slowSeconds * 1000;
-    for (let i = 0; performance.now() < end; i++) {
-      const r = reviews[i % reviews.length];
-      const t0 = performance.now();
-      try {
-        const { status, body } = await sendOnce(conn, r.buf);
-        if (status === 200 && body.includes(r.uid)) answered++;
-        else errors++;
-      } catch {
-        errors++;
-        await conn.open().catch(() => undefined);
-      }
-      hist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-      await sleep(20);
-    }
+    const { hist, answered, errors } = await ordinaryReviews(conn, reviews, opts.slowSeconds);
     stopping = true;
     clearInterval(sampler);
     peakMiB = Math.max(peakMiB, procStatus(server.pid).rssMiB);
@@ -918,24 +927,7 @@ async function worstPhase(opts, certDir, ca, corpus) {
       }
       c.close();
     });
-    const hist = createHistogram();
-    let answered = 0;
-    let errors = 0;
-    const end = performance.now() + opts.worstSeconds * 1000;
-    for (let i = 0; performance.now() < end; i++) {
-      const r = reviews[i % reviews.length];
-      const t0 = performance.now();
-      try {
-        const { status, body } = await sendOnce(conn, r.buf);
-        if (status === 200 && body.includes(r.uid)) answered++;
-        else errors++;
-      } catch {
-        errors++;
-        await conn.open().catch(() => undefined);
-      }
-      hist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-      await sleep(20);
-    }
+    const { hist, answered, errors } = await ordinaryReviews(conn, reviews, opts.worstSeconds);
     stopping = true;
     await Promise.all(senders);
     conn.close();
