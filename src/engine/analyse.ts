@@ -6,6 +6,7 @@ import { analyseAccelerators } from '../workload/accelerators.js';
 import { draAccelerators } from '../workload/claims.js';
 import type { EngineConfig, PodAnalysis, RequestUser } from './types.js';
 import type { PodSpecTarget } from '../workload/target.js';
+import { controllerRefOf, type OwnerRef } from '../workload/kinds.js';
 
 export interface AnalysisInput {
   target: PodSpecTarget;
@@ -40,10 +41,7 @@ function isDaemonSetWorkload(input: AnalysisInput): boolean {
   return input.userInfo?.username === undefined || DAEMONSET_CONTROLLERS.has(input.userInfo.username);
 }
 
-function controllerRef(meta: V1ObjectMeta | undefined): { kind?: unknown; name?: unknown } | undefined {
-  const refs = Array.isArray(meta?.ownerReferences) ? meta.ownerReferences : [];
-  return refs.find((r) => r && r.controller === true);
-}
+const controllerRef = (meta: V1ObjectMeta | undefined): OwnerRef | undefined => controllerRefOf(meta?.ownerReferences);
 
 function controllerKind(meta: V1ObjectMeta | undefined): string | undefined {
   const kind = controllerRef(meta)?.kind;

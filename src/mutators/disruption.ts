@@ -1,7 +1,7 @@
 import type { V1PodSpec } from '@kubernetes/client-node';
 import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
 import type { PodMetaEdit } from '../engine/meta-edit.js';
-import { roleOfOwner, workloadKind, type OwnerRef, type WorkloadRole } from '../workload/kinds.js';
+import { roleOfOwner, workloadKind, type WorkloadRole } from '../workload/kinds.js';
 
 const ID = 'disruption';
 
@@ -27,7 +27,7 @@ export function podRole(a: PodAnalysis): WorkloadRole | undefined {
   const gk = { group: key.slice(0, slash), kind: key.slice(slash + 1) };
   if (key !== '/Pod') return workloadKind(gk)?.role;
   const meta = a.objectMeta ?? a.target.metadata;
-  return roleOfOwner(meta?.ownerReferences as OwnerRef[] | undefined, meta?.labels);
+  return roleOfOwner(meta?.ownerReferences, meta?.labels);
 }
 
 function protects(a: PodAnalysis): boolean {

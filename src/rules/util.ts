@@ -1,6 +1,7 @@
 import type { Finding, PodAnalysis, RuleResult } from '../engine/types.js';
 import type { GpuPool } from '../policy/types.js';
 import { describeTaint, repelling, untolerated } from '../scheduling/tolerations.js';
+import { controllerRefOf } from '../workload/kinds.js';
 
 export function at(a: PodAnalysis, relative: string): string {
   return `${a.target.path}.${relative}`;
@@ -64,8 +65,6 @@ export function acceleratorReach(a: PodAnalysis): string | undefined {
  * object, read defensively (ownerReferences of the wrong type are ignored).
  */
 export function controllerOwner(meta: { ownerReferences?: unknown } | undefined): string | undefined {
-  const refs = meta?.ownerReferences;
-  if (!Array.isArray(refs)) return undefined;
-  const ref = refs.find((r): r is { kind?: unknown; name?: unknown; controller?: unknown } => r !== null && typeof r === 'object' && (r as { controller?: unknown }).controller === true);
+  const ref = controllerRefOf(meta?.ownerReferences);
   return ref ? `${String(ref.kind)} ${String(ref.name)}` : undefined;
 }

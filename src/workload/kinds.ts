@@ -231,11 +231,20 @@ export function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '';
 }
 
-/** Owner references as the API spells them. */
+/** Owner references as the API spells them; fields are read with their types checked. */
 export interface OwnerRef {
-  apiVersion?: string;
-  kind?: string;
-  controller?: boolean;
+  apiVersion?: unknown;
+  kind?: unknown;
+  name?: unknown;
+  controller?: unknown;
+}
+
+/**
+ * The controller's reference (`controller: true`) among an object's ownerReferences, read
+ * defensively: a custom resource's template, or a file an audit reads, may carry anything here.
+ */
+export function controllerRefOf(owners: unknown): OwnerRef | undefined {
+  return (Array.isArray(owners) ? owners : []).find((o): o is OwnerRef => o !== null && typeof o === 'object' && (o as OwnerRef).controller === true);
 }
 
 /**
@@ -247,9 +256,8 @@ export interface OwnerRef {
  * ray-operator/controllers/ray/utils/constant.go RayOriginatedFromCRDLabelKey; common/pod.go reads
  * it from the Pod's labels), and serving when created by a RayService.
  */
-export function roleOfOwner(owners: readonly OwnerRef[] | undefined, podLabels?: Record<string, string>): WorkloadRole | undefined {
-  // Read defensively: a custom resource's Pod template may carry anything here.
-  const owner = (Array.isArray(owners) ? owners : []).find((o): o is OwnerRef => o !== null && typeof o === 'object' && (o as OwnerRef).controller === true);
+export function roleOfOwner(owners: unknown, podLabels?: Record<string, string>): WorkloadRole | undefined {
+  const owner = controllerRefOf(owners);
   if (!owner || typeof owner.apiVersion !== 'string' || typeof owner.kind !== 'string') return undefined;
   const gk = { group: groupOf(owner.apiVersion), kind: owner.kind };
   if (kindKey(gk) === 'ray.io/RayCluster') {
