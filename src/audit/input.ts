@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { parseYamlDocuments, YamlError } from '../util/yaml.js';
+import { isObject } from '../util/json.js';
 
 /** One Kubernetes object read from a file (or stdin), with where it was. */
 export interface SourceObject {
@@ -29,9 +30,6 @@ async function filesUnder(path: string): Promise<string[]> {
   return out;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Parses one file's text: multi-document YAML or JSON; `List` objects are unpacked. */
 export function parseManifests(file: string, text: string): SourceObject[] {

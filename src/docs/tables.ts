@@ -5,6 +5,7 @@
  */
 import type { PodSpecLocation, WorkloadKind } from '../workload/kinds.js';
 import { ACCELERATOR_VENDORS, NOT_ACCELERATORS } from '../workload/vendors.js';
+import { isObject } from '../util/json.js';
 
 /** What the docs need of a rule (the registry's `Rule` is one). */
 export interface RuleEntry {
@@ -36,7 +37,6 @@ export interface DocsInput {
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 

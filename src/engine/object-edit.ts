@@ -1,9 +1,7 @@
 import { unescapeToken } from '../util/pointer.js';
 import type { Operation as PatchOperation } from 'fast-json-patch';
+import { isObject, type Json } from '../util/json.js';
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Edits of fields of the workload object itself (not of its Pod templates), for workload mutators.

@@ -7,10 +7,11 @@ import { API_DEFAULT_PROGRESS_DEADLINE, type ContainerView, DEPLOYMENT, deadline
 import { LEADERWORKERSET, literallyZero, ROLLING, type RollingShape, STATEFULSET, strategyTypeOf } from '../rules/rollout-strategy.js';
 import { controllerOwner } from '../rules/util.js';
 import { startupProbeMutator } from './startup-probe.js';
+import { wholeNumber } from '../util/json.js';
 
 const ID = 'rollout';
 
-const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+const int = wholeNumber;
 
 /**
  * The accelerator containers as the Pod mutators will leave them: the startup-probe mutator may

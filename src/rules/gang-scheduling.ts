@@ -29,6 +29,7 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Finding, PodAnalysis, RuleResult, WorkloadAnalysis, WorkloadRule } from '../engine/types.js';
 import type { GangPath, NamespacePolicy } from '../policy/types.js';
 import { controllerOwner, fail, finding, pass, skip } from './util.js';
+import { isObject } from '../util/json.js';
 
 export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 export const KAI_QUEUE_LABEL = 'kai.scheduler/queue';
@@ -37,7 +38,6 @@ const KUEUE_GATE_PREFIX = 'kueue.x-k8s.io/';
 export const ALL_GANG_PATHS: readonly GangPath[] = ['kueue', 'volcano', 'kai', 'coscheduling'];
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** A non-negative integer field, or the default when absent or ill-typed (the API server's schema refuses those). */
 const count = (v: unknown, dflt: number): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : dflt);
 

@@ -3,6 +3,7 @@ import type { PodAnalysis, RuleResult, WorkloadAnalysis, WorkloadRule } from '..
 import { formatSeconds } from '../util/duration.js';
 import { probeBudget } from '../workload/probes.js';
 import { controllerOwner, fail, pass, skip } from './util.js';
+import { wholeNumber } from '../util/json.js';
 
 const ID = 'rollout-progress-deadline';
 
@@ -15,9 +16,7 @@ export const API_DEFAULT_PROGRESS_DEADLINE = 600;
 
 export const DEPLOYMENT = 'apps/Deployment';
 
-function int(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
-}
+const int = wholeNumber;
 
 /** The Pod specs' accelerator containers, with their spec as given or as a mutation will leave it. */
 export type ContainerView = (a: PodAnalysis) => readonly (V1Container | undefined)[];

@@ -3,6 +3,7 @@ import type { CheckLevel } from '../policy/types.js';
 import { valueAt } from '../util/pointer.js';
 import { DEPLOYMENT, managedBy, minReadySecondsOf } from './rollout-progress-deadline.js';
 import { controllerOwner, fail, quote, skip } from './util.js';
+import { asObject } from '../util/json.js';
 
 const ID = 'rollout-strategy';
 
@@ -11,7 +12,7 @@ export const LEADERWORKERSET = 'leaderworkerset.x-k8s.io/LeaderWorkerSet';
 
 type Json = Record<string, unknown>;
 
-const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const obj = asObject;
 
 /** Where each kind keeps its rolling-update knobs, and their API defaults. */
 export interface RollingShape {

@@ -3,6 +3,7 @@ import type { PodSpecTarget } from './target.js';
 import { escapeToken, pointerToPath } from '../util/pointer.js';
 import { kindKey, WORKLOAD_KINDS, workloadKind } from './kinds.js';
 import { virtualTargets } from './virtual-specs.js';
+import { isObject } from '../util/json.js';
 
 export interface GroupKind {
   group: string;
@@ -20,9 +21,6 @@ export function supportedKinds(): string[] {
   return WORKLOAD_KINDS.map(kindKey);
 }
 
-function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 interface Found {
   value: unknown;

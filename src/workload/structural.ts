@@ -1,10 +1,10 @@
 import type { V1PodSpec } from '@kubernetes/client-node';
 import { escapeToken, pointerToPath } from '../util/pointer.js';
 import type { ContainerPath } from './target.js';
+import { isObject } from '../util/json.js';
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A place in an object of an unknown kind that looks like a Pod spec: a `containers` array of objects. */
 export interface PodShape {

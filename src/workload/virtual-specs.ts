@@ -1,9 +1,9 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { ContainerPath, PodSpecTarget } from './target.js';
+import { isObject } from '../util/json.js';
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** KServe components embed a PodSpec and add container-like fields (the model server). */
 const KSERVE_COMPONENTS = ['predictor', 'transformer', 'explainer'];
