@@ -6,18 +6,21 @@ import { RULES, WORKLOAD_RULES } from '../rules/index.js';
 import { exemptIds, isLifted } from './exemptions.js';
 import { PodMetaEdit } from './meta-edit.js';
 import { ObjectEdit } from './object-edit.js';
-import type { Finding, MutationNote, PatchOperation, PodAnalysis, WorkloadAnalysis } from './types.js';
+import type { Finding, MutationNote, PatchOperation, PodAnalysis, RuleResult, WorkloadAnalysis } from './types.js';
 
-export function validatePod(a: PodAnalysis): Finding[] {
-  if (a.policy.exempt) return [];
-  const lifted = exemptIds(a);
+/** The findings of every rule the exemptions leave in force. */
+function findingsOf<A>(rules: readonly { id: string; check(a: A): RuleResult }[], a: A, lifted: Set<string>): Finding[] {
   const out: Finding[] = [];
-  for (const rule of RULES) {
+  for (const rule of rules) {
     if (isLifted(lifted, rule.id)) continue;
     const r = rule.check(a);
     if (r.status === 'fail') for (const f of r.findings) out.push(f); // a spread of 100k+ findings overflows the stack
   }
   return out;
+}
+
+export function validatePod(a: PodAnalysis): Finding[] {
+  return a.policy.exempt ? [] : findingsOf(RULES, a, exemptIds(a));
 }
 
 export interface PodMutation {
@@ -64,15 +67,7 @@ function workloadLifted(w: WorkloadAnalysis): Set<string> {
 }
 
 export function validateWorkload(w: WorkloadAnalysis): Finding[] {
-  if (w.policy.exempt) return [];
-  const lifted = workloadLifted(w);
-  const out: Finding[] = [];
-  for (const rule of WORKLOAD_RULES) {
-    if (isLifted(lifted, rule.id)) continue;
-    const r = rule.check(w);
-    if (r.status === 'fail') for (const f of r.findings) out.push(rule.advisory ? { ...f, advisory: true } : f);
-  }
-  return out;
+  return w.policy.exempt ? [] : findingsOf(WORKLOAD_RULES, w, workloadLifted(w));
 }
 
 export interface WorkloadMutation {
