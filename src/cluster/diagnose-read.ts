@@ -9,8 +9,8 @@ import type { Snapshot, Unreadable } from '../diagnose/types.js';
 import type { Target } from '../diagnose/report.js';
 import { InputError, UserError } from '../util/errors.js';
 import { ClusterCache } from './cache.js';
+import { listAll } from './list.js';
 
-const PAGE = 500;
 
 /** A read the API server refused: names the permission, so the ClusterRole can be fixed. */
 export class ReadRefused extends UserError {
@@ -33,17 +33,9 @@ async function api(kc: KubeConfig) {
   return KubernetesObjectApi.makeApiClient(kc);
 }
 
-async function listPaged<T>(kc: KubeConfig, apiVersion: string, kind: string, namespace?: string, fieldSelector?: string, labelSelector?: string): Promise<T[]> {
-  const client = await api(kc);
-  const items: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.list(apiVersion, kind, namespace, undefined, undefined, undefined, fieldSelector, labelSelector, PAGE, token);
-    items.push(...(page.items as unknown as T[]));
-    token = page.metadata?._continue || undefined;
-  } while (token);
-  return items;
-}
+/** A paged list (cluster/list.ts), typed as the caller reads it. */
+const listPaged = async <T>(kc: KubeConfig, apiVersion: string, kind: string, namespace?: string, field?: string): Promise<T[]> =>
+  (await listAll(kc, apiVersion, kind, namespace, { field })) as unknown as T[];
 
 /** A list that may be refused: undefined and a recorded reason instead of an error. */
 async function optional<T>(unreadable: Unreadable[], resource: string, namespace: string | undefined, read: () => Promise<T[]>): Promise<T[] | undefined> {

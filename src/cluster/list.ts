@@ -2,14 +2,17 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 const PAGE = 500;
 
-/** Every object of a kind, read in pages of 500 (`limit` / `continue`), each with apiVersion and kind set. */
-export async function listAll(kc: KubeConfig, apiVersion: string, kind: string, namespace?: string): Promise<KubernetesObject[]> {
+/**
+ * Every object of a kind, read in pages of 500 (`limit` / `continue`), each with apiVersion and
+ * kind set; optionally only those the field and label selectors match.
+ */
+export async function listAll(kc: KubeConfig, apiVersion: string, kind: string, namespace?: string, selectors: { field?: string; label?: string } = {}): Promise<KubernetesObject[]> {
   const { KubernetesObjectApi } = await import('@kubernetes/client-node');
   const api = KubernetesObjectApi.makeApiClient(kc);
   const items: KubernetesObject[] = [];
   let token: string | undefined;
   do {
-    const page = await api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, undefined, PAGE, token);
+    const page = await api.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.field, selectors.label, PAGE, token);
     items.push(...page.items.map((i) => ({ apiVersion, kind, ...i })));
     token = page.metadata?._continue || undefined;
   } while (token);
