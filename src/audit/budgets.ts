@@ -3,7 +3,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Finding } from '../engine/types.js';
 import { selectorMatches } from '../policy/resolve.js';
 import { analyseAccelerators } from '../workload/accelerators.js';
-import { groupOf, kindKey } from '../workload/kinds.js';
+import { groupOf, kindKey, REPLICA_SPECS } from '../workload/kinds.js';
 import { findPodSpecs } from '../workload/pod-spec.js';
 import type { SourceObject } from './input.js';
 import { exemptIds, isLifted } from '../engine/exemptions.js';
@@ -45,16 +45,12 @@ export function podCount(key: string, spec: Record<string, unknown>): number | u
     case 'batch.volcano.sh/Job':
       return (Array.isArray(spec['tasks']) ? spec['tasks'] : []).reduce<number>((n, t) => n + int(obj(t)['replicas'], 1), 0);
     default: {
-      const field = KUBEFLOW_REPLICAS[key];
+      const field = REPLICA_SPECS[key];
       return field ? sum(spec[field], (r) => int(r['replicas'], 1)) : undefined;
     }
   }
 }
 
-const KUBEFLOW_REPLICAS: Record<string, string> = {
-  'kubeflow.org/PyTorchJob': 'pytorchReplicaSpecs', 'kubeflow.org/TFJob': 'tfReplicaSpecs', 'kubeflow.org/MPIJob': 'mpiReplicaSpecs',
-  'kubeflow.org/XGBoostJob': 'xgbReplicaSpecs', 'kubeflow.org/PaddleJob': 'paddleReplicaSpecs', 'kubeflow.org/JAXJob': 'jaxReplicaSpecs',
-};
 
 /**
  * Labels the controller adds to the Pods it creates, which a budget may select on besides the
@@ -65,7 +61,7 @@ const KUBEFLOW_REPLICAS: Record<string, string> = {
 function controllerLabels(key: string, name: string): Record<string, string> {
   if (key === 'leaderworkerset.x-k8s.io/LeaderWorkerSet') return { 'leaderworkerset.sigs.k8s.io/name': name };
   if (key === 'batch/Job') return { 'batch.kubernetes.io/job-name': name, 'job-name': name };
-  if (KUBEFLOW_REPLICAS[key] && key !== 'kubeflow.org/MPIJob') return { 'training.kubeflow.org/job-name': name };
+  if (REPLICA_SPECS[key] && key !== 'kubeflow.org/MPIJob') return { 'training.kubeflow.org/job-name': name };
   return {};
 }
 

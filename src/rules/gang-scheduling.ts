@@ -29,7 +29,8 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Finding, PodAnalysis, RuleResult, WorkloadAnalysis, WorkloadRule } from '../engine/types.js';
 import type { GangPath, NamespacePolicy } from '../policy/types.js';
 import { controllerOwner, fail, finding, pass, skip } from './util.js';
-import { isObject } from '../util/json.js';
+import { isObject, wholeNumber } from '../util/json.js';
+import { REPLICA_SPECS } from '../workload/kinds.js';
 
 export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 export const KAI_QUEUE_LABEL = 'kai.scheduler/queue';
@@ -39,17 +40,10 @@ export const ALL_GANG_PATHS: readonly GangPath[] = ['kueue', 'volcano', 'kai', '
 
 type Json = Record<string, unknown>;
 /** A non-negative integer field, or the default when absent or ill-typed (the API server's schema refuses those). */
-const count = (v: unknown, dflt: number): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : dflt);
+const count = (v: unknown, dflt: number): number => wholeNumber(v) ?? dflt;
 
-/** Kubeflow job kinds and the field of their replica specs. */
-const KUBEFLOW: Record<string, string> = {
-  'kubeflow.org/PyTorchJob': 'pytorchReplicaSpecs',
-  'kubeflow.org/TFJob': 'tfReplicaSpecs',
-  'kubeflow.org/MPIJob': 'mpiReplicaSpecs',
-  'kubeflow.org/XGBoostJob': 'xgbReplicaSpecs',
-  'kubeflow.org/PaddleJob': 'paddleReplicaSpecs',
-  'kubeflow.org/JAXJob': 'jaxReplicaSpecs',
-};
+/** Kubeflow job kinds and the field of their replica specs (from the kind table). */
+const KUBEFLOW = REPLICA_SPECS;
 
 const RAY_BASE: Record<string, string> = {
   'ray.io/RayCluster': 'spec',

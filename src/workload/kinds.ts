@@ -217,6 +217,15 @@ export const kindKey = (gk: { group: string; kind: string }): string => `${gk.gr
 
 const BY_KEY = new Map(WORKLOAD_KINDS.map((k) => [kindKey(k), k]));
 
+/**
+ * Kinds whose Pods come from a map of replica specs (the Kubeflow jobs: `spec.pytorchReplicaSpecs`,
+ * ...), and the field: read off the table's Pod template patterns.
+ */
+export const REPLICA_SPECS: Readonly<Record<string, string>> = Object.fromEntries(WORKLOAD_KINDS.flatMap((k) => {
+  const m = 'patterns' in k.podSpecs && k.podSpecs.patterns.length === 1 ? /^\/spec\/(\w+ReplicaSpecs)\/\*\/template$/.exec(k.podSpecs.patterns[0] as string) : null;
+  return m ? [[kindKey(k), m[1] as string]] : [];
+}));
+
 export function workloadKind(gk: { group: string; kind: string }): WorkloadKind | undefined {
   return BY_KEY.get(kindKey(gk));
 }
