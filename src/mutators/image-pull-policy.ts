@@ -1,5 +1,6 @@
-import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
+import type { V1PodSpec } from '@kubernetes/client-node';
 import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
+import { ContainerEdits } from './container-edits.js';
 import { acceleratorImageRefs, effectivePullPolicy, isPinned, parseImageRef } from '../workload/images.js';
 
 const ID = 'image-pull-policy';
@@ -15,22 +16,19 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
   const wanted = a.policy.images.pullPolicy;
   // Virtual specs are assembled from other fields: their containers are not at spec.containers.
   if (!wanted || a.target.virtual) return result;
-  const lists: { containers?: V1Container[]; initContainers?: V1Container[] } = {};
+  const edits = new ContainerEdits(spec);
   for (const ref of acceleratorImageRefs(a.acc)) {
     const c = spec[ref.list]?.[ref.index];
     if (!c) continue;
     const image = parseImageRef(c.image);
     if (!image || !isPinned(image) || effectivePullPolicy(image, c.imagePullPolicy) !== 'Always') continue;
-    // Copy on write: the list and the container that change are replaced, the rest stays shared.
-    const list = (lists[ref.list] ??= [...(spec[ref.list] ?? [])]);
-    list[ref.index] = { ...c, imagePullPolicy: wanted };
+    edits.replace(ref.list, ref.index, { ...c, imagePullPolicy: wanted });
     result.notes.push({
       mutator: ID, path: `${a.target.path}.${ref.path}.imagePullPolicy`,
       description: `set imagePullPolicy ${wanted} on "${c.name ?? ref.path}" (pinned image ${String(c.image).trim()})`,
     });
   }
-  if (lists.containers) spec.containers = lists.containers;
-  if (lists.initContainers) spec.initContainers = lists.initContainers;
+  edits.commit();
   return result;
 }
 

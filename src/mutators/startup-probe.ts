@@ -2,6 +2,7 @@ import type { V1Container, V1PodSpec, V1Probe } from '@kubernetes/client-node';
 import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
 import { formatSeconds } from '../util/duration.js';
 import { PROBE_DEFAULTS, probeBudget, probeHandler } from '../workload/probes.js';
+import { ContainerEdits } from './container-edits.js';
 
 const ID = 'startup-probe';
 
@@ -22,12 +23,8 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
   const result: MutatorResult = { notes: [], warnings: [] };
   const min = a.policy.startupProbe.minBudgetSeconds;
   if (min === undefined || min === 0) return result;
-  // Copy on write: containers that change are replaced, the others stay shared with the request.
-  let containers: V1Container[] | undefined;
-  const replace = (index: number, c: V1Container): void => {
-    containers ??= [...(spec.containers ?? [])];
-    containers[index] = c;
-  };
+  const edits = new ContainerEdits(spec);
+  const replace = (index: number, c: V1Container): void => edits.replace('containers', index, c);
   for (const ref of a.acc.acceleratorContainers) {
     const c = spec.containers?.[ref.index];
     if (!c) continue;
@@ -54,7 +51,7 @@ function apply(spec: V1PodSpec, a: PodAnalysis): MutatorResult {
     replace(ref.index, { ...c, startupProbe: probe });
     result.notes.push({ mutator: ID, path, description: `add startupProbe to "${name}" from its ${c.readinessProbe ? 'readiness' : 'liveness'} probe (budget ${formatSeconds(min)})` });
   }
-  if (containers) spec.containers = containers;
+  edits.commit();
   return result;
 }
 
