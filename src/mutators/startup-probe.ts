@@ -11,7 +11,7 @@ function newStartupProbe(source: V1Probe, min: number): V1Probe | undefined {
   if (!handler) return undefined;
   const period = PROBE_DEFAULTS.periodSeconds;
   return {
-    ...structuredClone(handler),
+    ...(JSON.parse(JSON.stringify(handler)) as V1Probe),
     periodSeconds: period,
     timeoutSeconds: typeof source.timeoutSeconds === 'number' ? source.timeoutSeconds : PROBE_DEFAULTS.timeoutSeconds,
     successThreshold: 1,

@@ -15,7 +15,7 @@ export interface AppDeps {
   /** Readiness and the details /readyz shows. */
   readiness(): { ready: boolean; details: Record<string, unknown> };
   /** Runs before a review is judged: e.g. a bounded fresh read of a namespace the cache has not seen. */
-  beforeReview?(namespace: string): Promise<void>;
+  beforeReview?(namespace: string): Promise<void> | undefined;
   /** Prometheus metrics; /metrics is served when present. */
   metrics?: Metrics;
   /** HTTPS options when the app serves TLS itself (fastify needs them at construction). */
@@ -66,18 +66,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // back when its response is over or its connection goes away.
   let inflight = 0;
   if (limits) {
-    app.addHook('onRequest', async (request, reply) => {
+    // A callback hook, not an async one: no promise per request.
+    app.addHook('onRequest', (request, reply, done) => {
       const length = Number(request.headers['content-length'] ?? 0);
       const reserve = Number.isFinite(length) && length > 0 ? Math.min(length, BODY_LIMIT) : request.headers['transfer-encoding'] ? BODY_LIMIT : 0;
-      if (reserve === 0) return;
+      if (reserve === 0) return done();
       if (inflight + reserve > limits.maxInflightBytes) {
         deps.metrics?.error(503);
-        return reply.code(503).header('connection', 'close').header('retry-after', '1').send({
+        reply.code(503).header('connection', 'close').header('retry-after', '1').send({
           error: 'ServiceUnavailable', message: `too many request bytes in flight (limit ${limits.maxInflightBytes}); retry`,
         });
+        return;
       }
       inflight += reserve;
       reply.raw.once('close', () => (inflight -= reserve));
+      done();
     });
   }
 
@@ -87,7 +90,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const engine = deps.engine();
     if (!engine) throw new Error('policies are not loaded');
     const req = toEngineRequest(review);
-    if (deps.beforeReview && req.namespace) await deps.beforeReview(req.namespace);
+    if (deps.beforeReview && req.namespace) {
+      const pending = deps.beforeReview(req.namespace);
+      if (pending) await pending;
+    }
     const verdict = endpoint === 'mutate' ? engine.mutate(req) : engine.validate(req);
     const out = buildResponse(review.apiVersion, review.request, verdict, endpoint === 'mutate');
     const decision = decisionOf(verdict, endpoint);
@@ -136,14 +142,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 /**
  * JSON.parse, refusing `__proto__` and `constructor.prototype` keys as fastify's own parser does
  * (secure-json-parse). That parser scans every body with two regular expressions; a key of either
- * name, written plainly or with \u escapes, needs the letters `proto`, `constructor` or a `\u`
- * escape in the text, so bodies without them (nearly all) skip the scan.
+ * name needs `__proto__` or `constructor` written plainly, or a `\u` escape, in the text, so bodies
+ * without them (nearly all: `protocol: TCP` is not one of them) skip the scan.
  */
 export function parseJson(raw: string): unknown {
   if (raw.length === 0) throw new SyntaxError('the body is empty');
   // A UTF-8 byte order mark is dropped, as fastify's own parser does.
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-  if (text.includes('proto') || text.includes('constructor') || text.includes('\\u')) return secureJson.parse(text);
+  if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) return secureJson.parse(text);
   return JSON.parse(text);
 }
 

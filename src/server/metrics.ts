@@ -9,14 +9,14 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly reviews = new Counter({
     name: 'gpu_admission_reviews_total', help: 'AdmissionReviews answered, by endpoint, operation, decision and governing NamespacePolicy',
-    labelNames: ['endpoint', 'operation', 'decision', 'policy'] as const, registers: [this.registry],
+    labelNames: ['endpoint', 'operation', 'decision', 'policy'] as const, registers: [this.registry], collect: () => this.flush(),
   });
   private readonly violations = new Counter({
     name: 'gpu_admission_rule_findings_total', help: 'Rule findings by rule id and outcome (deny, warn, audit)',
-    labelNames: ['rule', 'outcome'] as const, registers: [this.registry],
+    labelNames: ['rule', 'outcome'] as const, registers: [this.registry], collect: () => this.flush(),
   });
   private readonly mutations = new Counter({
-    name: 'gpu_admission_mutations_total', help: 'Changes made by mutators, by mutator', labelNames: ['mutator'] as const, registers: [this.registry],
+    name: 'gpu_admission_mutations_total', help: 'Changes made by mutators, by mutator', labelNames: ['mutator'] as const, registers: [this.registry], collect: () => this.flush(),
   });
   private readonly duration = new Histogram({
     name: 'gpu_admission_review_duration_milliseconds', help: 'Time to answer an AdmissionReview, from parsed body to response object',
@@ -52,35 +52,51 @@ export class Metrics {
   }
 
   /**
-   * Label children, cached: prom-client hashes the label object on every inc(); a review's labels
-   * repeat (a few endpoints, decisions, policies and rules), so each child is looked up by one string.
+   * Counts since the last scrape, by label child. The request path adds one to a number found by
+   * one string; prom-client gets the sums when it is scraped (the counters' collect), instead of
+   * hashing the label object on every increment. A review's labels repeat (a few endpoints,
+   * decisions, policies and rules), so the map stays small.
    */
-  private readonly children = new Map<string, { inc(): void } | { observe(v: number): void }>();
+  private readonly pending = new Map<string, { child: { inc(n: number): void }; n: number }>();
+  private readonly durations = new Map<string, { observe(v: number): void }>();
 
-  private child<T>(key: string, make: () => T): T {
-    let c = this.children.get(key) as T | undefined;
-    if (c === undefined) {
+  private count(key: string, make: () => { inc(n: number): void }): void {
+    let p = this.pending.get(key);
+    if (p === undefined) {
       // Policies and rules are bounded by the loaded policy set; a reload may bring new names.
-      if (this.children.size > 10_000) this.children.clear();
-      c = make();
-      this.children.set(key, c as never);
+      if (this.pending.size > 10_000) {
+        this.flush();
+        this.pending.clear();
+      }
+      p = { child: make(), n: 0 };
+      this.pending.set(key, p);
     }
-    return c;
+    p.n++;
+  }
+
+  private flush(): void {
+    for (const p of this.pending.values()) {
+      if (p.n === 0) continue;
+      p.child.inc(p.n);
+      p.n = 0;
+    }
   }
 
   review(endpoint: string, operation: string, decision: string, v: Verdict, ms: number): void {
     const policy = v.policy?.name ?? 'none';
-    this.child(`r\0${endpoint}\0${operation}\0${decision}\0${policy}`, () => this.reviews.labels({ endpoint, operation, decision, policy })).inc();
-    this.child(`d\0${endpoint}`, () => this.duration.labels({ endpoint })).observe(ms);
+    this.count(`r\0${endpoint}\0${operation}\0${decision}\0${policy}`, () => this.reviews.labels({ endpoint, operation, decision, policy }));
+    let d = this.durations.get(endpoint);
+    if (d === undefined) this.durations.set(endpoint, (d = this.duration.labels({ endpoint })));
+    d.observe(ms);
     for (const f of v.denials) this.finding(f.ruleId, 'deny');
     for (const f of v.warnings) this.finding(f.ruleId, 'warn');
     for (const f of v.recorded) this.finding(f.ruleId, 'audit');
-    for (const n of v.notes) this.child(`m\0${n.mutator}`, () => this.mutations.labels({ mutator: n.mutator })).inc();
+    for (const n of v.notes) this.count(`m\0${n.mutator}`, () => this.mutations.labels({ mutator: n.mutator }));
     if (v.overBudget !== undefined) this.overBudget.inc({ endpoint });
   }
 
   private finding(rule: string, outcome: string): void {
-    this.child(`f\0${rule}\0${outcome}`, () => this.violations.labels({ rule, outcome })).inc();
+    this.count(`f\0${rule}\0${outcome}`, () => this.violations.labels({ rule, outcome }));
   }
 
   /** Where informer sync state comes from (the cluster cache), when there is a cluster view. */

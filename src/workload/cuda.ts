@@ -122,9 +122,26 @@ export function splitImage(image: string): { host?: string; repository: string; 
 /** The repository path is `name`, or a mirror's path ending in `/name` (`harbor.corp/dockerhub/nvidia/cuda`). */
 const isRepo = (repository: string, name: string): boolean => repository === name || repository.endsWith(`/${name}`);
 
+type ImageCuda = Readonly<{ version: Readonly<CudaVersion>; family: ImageFamily }>;
+
+/**
+ * Answers by image reference: a cluster runs few distinct images, and every review of a Pod of
+ * one reads the same one. Bounded: cleared when it holds 2,000.
+ */
+const imageCudaCache = new Map<string, ImageCuda | undefined>();
+
 /** The CUDA version a well-known image tag names, if any. */
-export function imageCuda(image: unknown): { version: CudaVersion; family: ImageFamily } | undefined {
+export function imageCuda(image: unknown): ImageCuda | undefined {
   if (typeof image !== 'string' || image === '') return undefined;
+  if (imageCudaCache.has(image)) return imageCudaCache.get(image);
+  if (imageCudaCache.size >= 2000) imageCudaCache.clear();
+  const found = parseImageCuda(image);
+  const frozen = found ? Object.freeze({ version: Object.freeze(found.version), family: found.family }) : undefined;
+  imageCudaCache.set(image, frozen);
+  return frozen;
+}
+
+function parseImageCuda(image: string): { version: CudaVersion; family: ImageFamily } | undefined {
   const { host, repository, tag } = splitImage(image);
   if (!tag) return undefined;
   if (isRepo(repository, 'nvidia/cuda')) {
