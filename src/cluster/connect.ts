@@ -3,6 +3,7 @@ import type { PolicySet } from '../policy/types.js';
 import { ClusterCache } from './cache.js';
 import { configSource } from './config-source.js';
 import type { ClusterView } from './informers.js';
+import { useSlimClient } from './slim-client.js';
 
 export interface ClusterLink {
   cache?: ClusterCache;
@@ -22,7 +23,10 @@ export async function connectCluster(opts: { offline: boolean; kubeconfig?: stri
     logger.info({ event: 'cluster', mode: 'offline' }, 'no in-cluster config or kubeconfig found: judging from policy files only');
     return { mode: 'offline', source: 'no configuration' };
   }
-  // client-node (and its ~90 MiB of generated API classes) is loaded only with a cluster to watch.
+  // client-node is loaded only with a cluster to watch, and without its generated API classes
+  // and models (slim-client.ts), which the informers do not use.
+  const client = useSlimClient();
+  logger.debug({ event: 'cluster-client', client }, `Kubernetes client: ${client}`);
   const { findKubeConfig } = await import('./kubeconfig.js');
   const { startClusterView } = await import('./informers.js');
   const found = findKubeConfig(opts.kubeconfig);
@@ -46,17 +50,18 @@ export function missingDefaultClasses(set: PolicySet | undefined, cache: Cluster
  * an unreachable API server costs at most one bounded read per namespace per period, not one per
  * review.
  */
-export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1000, retryMs = 30_000): ((ns: string) => Promise<void>) | undefined {
+export function namespaceReader(link: ClusterLink, logger: Logger, timeoutMs = 1000, retryMs = 30_000): ((ns: string) => Promise<void> | undefined) | undefined {
   const { cache, view } = link;
   if (!cache || !view) return undefined;
   const inflight = new Map<string, Promise<void>>();
   const tried = new Map<string, number>();
-  return async (ns) => {
-    if (cache.knowsNamespace(ns)) return;
+  // Nothing to wait for (a known namespace, or one read recently): no promise, the review goes on at once.
+  return (ns) => {
+    if (cache.knowsNamespace(ns)) return undefined;
     const pending = inflight.get(ns);
     if (pending) return pending;
     const last = tried.get(ns);
-    if (last !== undefined && Date.now() - last < retryMs) return;
+    if (last !== undefined && Date.now() - last < retryMs) return undefined;
     if (tried.size > 10_000) tried.clear();
     tried.set(ns, Date.now());
     const read = view.readNamespace(ns, timeoutMs).catch((err: unknown) => {

@@ -1,4 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
+// dist/config.js rather than the package index: the serve path loads KubeConfig without the
+// generated APIs (slim-client.ts); the same class the index exports.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ClusterConfigError } from '../util/errors.js';
 import { configSource } from './config-source.js';
 
