@@ -4,7 +4,8 @@
 #   docker run --rm -p 8443:8443 ghcr.io/gpu-admission/gpu-admission:0.1.0
 # (without --cert/--key it serves a development certificate made at start into /app/certs)
 
-# Build: all dependencies, TypeScript -> dist/.
+# Build: all dependencies, TypeScript -> dist/, then the esbuild bundle: dist/main.js + dist/chunks/
+# (with source maps) hold the program and every dependency but @kubernetes/client-node.
 FROM node:22-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -14,7 +15,8 @@ COPY src ./src
 RUN npm run build \
  && mkdir -p /out/certs
 
-# Production dependencies only, installed apart so no dev tooling reaches the image.
+# Production dependencies only, installed apart so no dev tooling reaches the image; at run time
+# only @kubernetes/client-node (with a cluster view) is loaded from node_modules.
 FROM node:22-bookworm AS deps
 WORKDIR /src
 COPY package.json package-lock.json ./

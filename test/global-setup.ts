@@ -1,6 +1,7 @@
 /**
- * Builds dist/ from src/ once, before any test file runs: the CLI and server tests execute
- * `node dist/main.js` as users do, and must run the code under test, never an older build.
+ * Builds dist/ from src/ once, before any test file runs, as `npm run build` does (tsc, then the
+ * esbuild bundle that replaces dist/main.js): the CLI and server tests execute `node dist/main.js`
+ * as users do, and must run the code under test, never an older build.
  * The build goes to a scratch directory and replaces dist/ only when it succeeded, so no test
  * (of this run or of another one in the same checkout) sees a half-written dist/, and files of
  * modules that no longer exist in src/ do not linger. A failed build fails the whole run.
@@ -19,11 +20,16 @@ export default function setup(): void {
   mkdirSync(scratch, { recursive: true });
   rmSync(out, { recursive: true, force: true });
   const started = Date.now();
-  const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json', '--outDir', out], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) {
+  const steps: [string, string[]][] = [
+    ['tsc -p tsconfig.json', [TSC, '-p', 'tsconfig.json', '--outDir', out]],
+    ['the bundle (dist/build/bundle.js)', [join(out, 'build', 'bundle.js'), '--outdir', out]],
+  ];
+  for (const [what, args] of steps) {
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+    if (r.status === 0) continue;
     rmSync(out, { recursive: true, force: true });
     const why = r.error ? r.error.message : `${r.stdout}${r.stderr}`.trim();
-    throw new Error(`test/global-setup.ts: the build (tsc -p tsconfig.json) failed, so no test ran against dist/:\n${why}`);
+    throw new Error(`test/global-setup.ts: the build (${what}) failed, so no test ran against dist/:\n${why}`);
   }
   rmSync(old, { recursive: true, force: true });
   try {

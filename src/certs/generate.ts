@@ -26,8 +26,9 @@ export function serviceNames(r: CertRequest): string[] {
 const isIp = (v: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.includes(':');
 
 export async function generateCerts(r: CertRequest): Promise<CertBundle> {
-  // Loaded on demand: a server given --cert/--key never needs it.
-  const { generate } = await import('selfsigned');
+  // Loaded on demand: a server given --cert/--key never needs it. Through `default` (module.exports,
+  // a CommonJS package): the bundle's chunk of it has no named exports.
+  const { generate } = (await import('selfsigned')).default;
   const notBeforeDate = new Date(Date.now() - 5 * 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + (r.days ?? 365) * 86_400_000);
   const ca = r.ca ? { cert: r.ca.cert, private: r.ca.key } : await generate([{ name: 'commonName', value: `${r.service}-ca` }], {
