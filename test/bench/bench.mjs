@@ -1063,7 +1063,7 @@ async function main() {
       for (const [t, requests] of [[echo, comparisons[0].echoRequests], [hook, mainRequests]]) {
         log(`open loop    ${padr(t.name, 7)} /mutate round ${round}: ${opts.rate} reviews/s, ${opts.warmup} s warm-up + ${opts.duration} s`);
         const r = await openLoop(t, t.conns, requests, opts);
-        results.open[t.name].push(r);
+        results.open[t === echo ? 'echo' : 'hook'].push(r);
         log(`  -> p50 ${f3(r.p50)} ms, p99 ${f3(r.p99)} ms (service p99 ${f3(r.serviceP99)} ms), achieved ${f1(r.achieved)}/s, errors ${r.errors}`);
       }
     }
@@ -1162,9 +1162,10 @@ async function main() {
 
   // The same with a cluster view: informers on a small fake API server (test/bench/cluster-rss.mjs).
   if (opts.phases.has('cluster-rss')) {
-    const { measureClusterRss } = await import('./cluster-rss.mjs');
     log(`RSS with a cluster view: ${opts.policies} NamespacePolicies, informers on a fake API server, ${IMAGE_NODE_ARGS.join(' ')}`);
-    results.clusterRss = await measureClusterRss({ root: ROOT, policiesDir: manyDir, certDir: certs, nodeArgs: [...WEBHOOK_NODE_ARGS, ...IMAGE_NODE_ARGS], log });
+    const out = await run([fileURLToPath(new URL('./cluster-rss.mjs', import.meta.url)), '--json', '--policies', String(opts.policies), '--policies-dir', manyDir,
+      '--cert-dir', certs, `--node-args=${[...WEBHOOK_NODE_ARGS, ...IMAGE_NODE_ARGS].join(' ')}`], 'cluster-rss');
+    results.clusterRss = JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? 'null');
     log(`  -> RSS ${f1(results.clusterRss.rssMiB)} MiB (peak ${f1(results.clusterRss.peakMiB)} MiB), informers synced: ${results.clusterRss.synced}`);
   }
 

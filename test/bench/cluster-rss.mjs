@@ -7,7 +7,8 @@
 //
 //   npm run build && node test/bench/cluster-rss.mjs [--policies n] [--node-args="--max-semi-space-size=4"]
 //
-// Also imported by test/bench/bench.mjs: measureClusterRss({ root, policiesDir, certDir, nodeArgs, log }).
+// bench.mjs runs it as a child (`--json --policies-dir <d> --cert-dir <d> --node-args "..."`): it imports bench.mjs, whose
+// top-level await would never settle if bench.mjs imported it back.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -224,16 +225,22 @@ export async function measureClusterRss({ root = ROOT, policiesDir, certDir, nod
 }
 
 if (process.argv[1] === SELF) {
-  const { values } = parseArgs({ options: { policies: { type: 'string', default: '1000' }, 'node-args': { type: 'string' } } });
+  const { values } = parseArgs({ options: {
+    policies: { type: 'string', default: '1000' }, 'node-args': { type: 'string' }, 'policies-dir': { type: 'string' }, 'cert-dir': { type: 'string' }, json: { type: 'boolean', default: false },
+  } });
   const settings = values['node-args'] !== undefined ? [values['node-args'].split(/\s+/).filter(Boolean)] : [['--max-semi-space-size=4'], []];
-  const policiesDir = manyPoliciesDir(Number(values.policies));
+  const policiesDir = values['policies-dir'] ?? manyPoliciesDir(Number(values.policies));
   try {
     for (const nodeArgs of settings) {
-      const r = await measureClusterRss({ policiesDir, nodeArgs, policies: Number(values.policies), log: (m) => console.log(`  ${m}`) });
-      console.log(`cluster view, ${values.policies} policies, node ${nodeArgs.join(' ') || '(no flags)'}: RSS ${r.rssMiB.toFixed(1)} MiB, peak ${r.peakMiB.toFixed(1)} MiB, synced ${r.synced}` +
-        `${process.env.GPU_ADMISSION_FULL_CLIENT === '1' ? ' (GPU_ADMISSION_FULL_CLIENT=1)' : ''}`);
+      const r = await measureClusterRss({ policiesDir, certDir: values['cert-dir'], nodeArgs, policies: Number(values.policies), log: (m) => console.log(`  ${m}`) });
+      // --json (how bench.mjs runs it, in a process of its own: this module imports bench.mjs): one line of figures.
+      if (values.json) console.log(JSON.stringify(r));
+      else {
+        console.log(`cluster view, ${values.policies} policies, node ${nodeArgs.join(' ') || '(no flags)'}: RSS ${r.rssMiB.toFixed(1)} MiB, peak ${r.peakMiB.toFixed(1)} MiB, synced ${r.synced}` +
+          `${process.env.GPU_ADMISSION_FULL_CLIENT === '1' ? ' (GPU_ADMISSION_FULL_CLIENT=1)' : ''}`);
+      }
     }
   } finally {
-    rmSync(policiesDir, { recursive: true, force: true });
+    if (!values['policies-dir']) rmSync(policiesDir, { recursive: true, force: true });
   }
 }
