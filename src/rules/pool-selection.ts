@@ -8,18 +8,27 @@ const ID = 'pool-selection';
 /** A finding that warns and never denies: what cannot be told without the cluster's nodes. */
 const advisory = (path: string, message: string, fix: string) => ({ ...finding(ID, path, message, fix), advisory: true });
 
-function checkNodeName(a: PodAnalysis, wanted: string, hint: string): RuleResult {
+/** The pools that offer what the Pod requests and the namespace may use: needed only to word a failure. */
+const providersOf = (a: PodAnalysis) => a.config.pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
+
+/** The fix of a failed selection, worded only when a finding needs it (most Pods pass). */
+function hintOf(a: PodAnalysis): string {
+  const providers = providersOf(a);
+  return providers.length > 0 ? `select a pool that offers it: ${providers.map(describePool).join('; ')}` : `request a resource one of your pools offers`;
+}
+
+function checkNodeName(a: PodAnalysis, wanted: string): RuleResult {
   const node = a.selection.nodeName as { name: string; path: string };
   const { selected, offering, usable } = a.candidates;
   if (selected.length === 0) {
-    return fail([finding(ID, node.path, `spec.nodeName names node ${node.name}, which belongs to no GpuPool of the catalogue; it offers no ${wanted}`, hint)]);
+    return fail([finding(ID, node.path, `spec.nodeName names node ${node.name}, which belongs to no GpuPool of the catalogue; it offers no ${wanted}`, hintOf(a))]);
   }
   if (offering.length === 0) {
-    return fail([finding(ID, node.path, `spec.nodeName names node ${node.name} of pool ${poolList(selected)}, which does not offer ${wanted}`, hint)]);
+    return fail([finding(ID, node.path, `spec.nodeName names node ${node.name} of pool ${poolList(selected)}, which does not offer ${wanted}`, hintOf(a))]);
   }
   if (usable.length === 0) {
     return fail([finding(ID, node.path,
-      `spec.nodeName names node ${node.name} of pool ${poolList(offering)}, which namespace ${a.namespace} may not use (allowed pools: ${a.policy.accelerators.pools.join(', ')})`, hint)]);
+      `spec.nodeName names node ${node.name} of pool ${poolList(offering)}, which namespace ${a.namespace} may not use (allowed pools: ${a.policy.accelerators.pools.join(', ')})`, hintOf(a))]);
   }
   return pass();
 }
@@ -32,11 +41,9 @@ function check(a: PodAnalysis): RuleResult {
   if (pools.length === 0) return skip('the catalogue defines no GpuPool');
   if (!a.policy.accelerators.allowed) return skip('the namespace allows no accelerators (accelerator-allowed reports it)');
   const wanted = a.acc.resources.join(' + ');
-  const providers = pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
-  const hint = providers.length > 0 ? `select a pool that offers it: ${providers.map(describePool).join('; ')}` : `request a resource one of your pools offers`;
-  if (a.selection.nodeName && a.candidates.node) return checkNodeName(a, wanted, hint);
+  if (a.selection.nodeName && a.candidates.node) return checkNodeName(a, wanted);
   if (a.alternatives.every((reqs) => findConflict(reqs) !== undefined)) return skip('the selection contradicts itself (node-selection reports it)');
-  const result = checkSelection(a, wanted, hint);
+  const result = checkSelection(a, wanted);
   const node = a.selection.nodeName;
   if (!node || (result.status === 'fail' && result.findings.some((f) => !f.advisory))) return result;
   // Offline, or a node the cluster view does not know: the kubelet still enforces the selection
@@ -47,24 +54,23 @@ function check(a: PodAnalysis): RuleResult {
     'select the pool with nodeSelector and let the scheduler place the Pod')]);
 }
 
-function checkSelection(a: PodAnalysis, wanted: string, hint: string): RuleResult {
+function checkSelection(a: PodAnalysis, wanted: string): RuleResult {
   const pools = a.config.pools;
-  const providers = pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
   const { selected, offering, usable, basis } = a.candidates;
   const path = a.selection.nodeSelector[0]?.path ?? (a.selection.terms ? at(a, 'affinity.nodeAffinity') : at(a, 'nodeSelector'));
   const shown = describeCatalogueSelection(a.alternatives, pools);
   if (selected.length === 0) {
     const what = shown.length > 0 ? shown.join(' / ') : 'the node selection';
-    return fail([finding(ID, path, `${what} matches no GpuPool (pools: ${poolList(pools)}); the Pod would stay Pending`, hint)]);
+    return fail([finding(ID, path, `${what} matches no GpuPool (pools: ${poolList(pools)}); the Pod would stay Pending`, hintOf(a))]);
   }
   if (offering.length === 0) {
     const which = a.selection.constrained ? `the selected pool${selected.length > 1 ? 's' : ''} (${poolList(selected)})` : 'no pool of the catalogue';
-    return fail([finding(ID, path, `${which} ${a.selection.constrained ? `do${selected.length > 1 ? '' : 'es'} not offer` : 'offers'} ${wanted}; the Pod would stay Pending`, hint)]);
+    return fail([finding(ID, path, `${which} ${a.selection.constrained ? `do${selected.length > 1 ? '' : 'es'} not offer` : 'offers'} ${wanted}; the Pod would stay Pending`, hintOf(a))]);
   }
   if (usable.length === 0) {
     const allowed = a.policy.accelerators.pools.join(', ');
     return fail([finding(ID, path, `pool${offering.length > 1 ? 's' : ''} ${poolList(offering)} may not be used by namespace ${a.namespace} (allowed pools: ${allowed})`,
-      providers.length > 0 ? hint : `use one of the allowed pools: ${allowed}`)]);
+      providersOf(a).length > 0 ? hintOf(a) : `use one of the allowed pools: ${allowed}`)]);
   }
   // Restriction by pool is total: no alternative may reach a pool the namespace may not use. The
   // verdict never relies on the mutating webhook (it may be off, and it fails open).
