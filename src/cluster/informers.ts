@@ -5,6 +5,7 @@ import type { Informer, KubeConfig, KubernetesListObject, KubernetesObject, Obje
 import { makeInformer } from '@kubernetes/client-node/dist/informer.js';
 import type { Logger } from 'pino';
 import type { ClusterCache, EventType, Resource } from './cache.js';
+import { PAGE_SIZE } from './list.js';
 
 type Handler = (type: EventType, obj: never) => void;
 
@@ -87,9 +88,12 @@ export async function getJson(kc: KubeConfig, path: string, timeoutMs: number): 
   }
 }
 
-/** A LIST of an API path, in pages of `pageSize`, as one list (the first page's resourceVersion). */
-export async function listAll<T extends KubernetesObject>(kc: KubeConfig, path: string, opts: { pageSize?: number; timeoutMs?: number } = {}): Promise<KubernetesListObject<T>> {
-  const { pageSize = 500, timeoutMs = 60_000 } = opts;
+/**
+ * A LIST of an API path, in pages of `pageSize`, as one list (the first page's resourceVersion), as
+ * plain JSON (list.ts's listAll lists by kind, through the generated client the CLI commands load).
+ */
+export async function listPath<T extends KubernetesObject>(kc: KubeConfig, path: string, opts: { pageSize?: number; timeoutMs?: number } = {}): Promise<KubernetesListObject<T>> {
+  const { pageSize = PAGE_SIZE, timeoutMs = 60_000 } = opts;
   const items: T[] = [];
   let first: KubernetesListObject<T> | undefined;
   let cont: string | undefined;
@@ -116,7 +120,7 @@ export async function startClusterView(kc: KubeConfig, cache: ClusterCache, logg
   const watchOne = (name: Resource, path: string, handle: Handler): void => {
     // Synced once the initial LIST is in the cache, even when the watch that follows never answers.
     const listed = async (): Promise<KubernetesListObject<KubernetesObject>> => {
-      const result = await listAll(kc, path);
+      const result = await listPath(kc, path);
       setImmediate(() => markSynced());
       return result;
     };

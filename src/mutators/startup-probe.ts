@@ -1,4 +1,5 @@
 import type { V1Container, V1PodSpec, V1Probe } from '@kubernetes/client-node';
+import jsonpatch from 'fast-json-patch';
 import type { Mutator, MutatorResult, PodAnalysis } from '../engine/types.js';
 import { formatSeconds } from '../util/duration.js';
 import { PROBE_DEFAULTS, probeBudget, probeHandler } from '../workload/probes.js';
@@ -11,7 +12,7 @@ function newStartupProbe(source: V1Probe, min: number): V1Probe | undefined {
   if (!handler) return undefined;
   const period = PROBE_DEFAULTS.periodSeconds;
   return {
-    ...(JSON.parse(JSON.stringify(handler)) as V1Probe),
+    ...(jsonpatch.deepClone(handler) as V1Probe),
     periodSeconds: period,
     timeoutSeconds: typeof source.timeoutSeconds === 'number' ? source.timeoutSeconds : PROBE_DEFAULTS.timeoutSeconds,
     successThreshold: 1,

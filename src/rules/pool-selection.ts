@@ -8,13 +8,13 @@ const ID = 'pool-selection';
 /** A finding that warns and never denies: what cannot be told without the cluster's nodes. */
 const advisory = (path: string, message: string, fix: string) => ({ ...finding(ID, path, message, fix), advisory: true });
 
-/** The pools that offer what the Pod requests and the namespace may use: needed only to word a failure. */
-const providersOf = (a: PodAnalysis) => a.config.pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
-
-/** The fix of a failed selection, worded only when a finding needs it (most Pods pass). */
-function hintOf(a: PodAnalysis): string {
-  const providers = providersOf(a);
-  return providers.length > 0 ? `select a pool that offers it: ${providers.map(describePool).join('; ')}` : `request a resource one of your pools offers`;
+/**
+ * The fix of a failed selection, worded only when a finding needs it (most Pods pass): the pools
+ * that offer what the Pod requests and the namespace may use, else `none`.
+ */
+function hintOf(a: PodAnalysis, none = 'request a resource one of your pools offers'): string {
+  const providers = a.config.pools.filter((p) => a.acc.resources.every((r) => poolOffers(p, r)) && poolAllowed(a.policy, p));
+  return providers.length > 0 ? `select a pool that offers it: ${providers.map(describePool).join('; ')}` : none;
 }
 
 function checkNodeName(a: PodAnalysis, wanted: string): RuleResult {
@@ -70,7 +70,7 @@ function checkSelection(a: PodAnalysis, wanted: string): RuleResult {
   if (usable.length === 0) {
     const allowed = a.policy.accelerators.pools.join(', ');
     return fail([finding(ID, path, `pool${offering.length > 1 ? 's' : ''} ${poolList(offering)} may not be used by namespace ${a.namespace} (allowed pools: ${allowed})`,
-      providersOf(a).length > 0 ? hintOf(a) : `use one of the allowed pools: ${allowed}`)]);
+      hintOf(a, `use one of the allowed pools: ${allowed}`))]);
   }
   // Restriction by pool is total: no alternative may reach a pool the namespace may not use. The
   // verdict never relies on the mutating webhook (it may be off, and it fails open).

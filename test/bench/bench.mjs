@@ -1289,14 +1289,17 @@ async function main() {
   process.exitCode = opts.strict && !summary.ok ? 1 : 0;
 }
 
-/** The captured CREATE reviews and the synthesized ones, spread over the namespaces ns-0 .. ns-(count-1). */
-function spreadOver(captured, count) {
+/**
+ * The captured CREATE reviews and the synthesized ones, spread over the namespaces ns-0 ..
+ * ns-(namespaces-1): `count` reviews, and at least one of each namespace and of each template.
+ */
+function spreadOver(captured, namespaces, count = namespaces) {
   const templates = [...captured.filter((e) => e.review.request.operation === 'CREATE'), ...synthesizedReviews()];
   const out = [];
-  for (let i = 0; i < Math.max(count, templates.length); i++) {
-    const r = setNamespace(structuredClone(templates[i % templates.length].review), `ns-${i % count}`);
+  for (let i = 0; i < Math.max(count, namespaces, templates.length); i++) {
+    const r = setNamespace(structuredClone(templates[i % templates.length].review), `ns-${i % namespaces}`);
     r.request.uid = randomUUID();
-    out.push({ label: `${templates[i % templates.length].label}@ns-${i % count}`, review: r });
+    out.push({ label: `${templates[i % templates.length].label}@ns-${i % namespaces}`, review: r });
   }
   return out;
 }
@@ -1305,7 +1308,7 @@ function round(n, digits) {
   return Number.isFinite(n) ? Number(n.toFixed(digits)) : null;
 }
 
-export { buildCorpus, deniedCorpus, spreadOver, synthesizedReviews, manyPoliciesDir, policyDoc, Conn, requestBuffer, sendOnce, freePort };
+export { buildCorpus, deniedCorpus, procStatus, spreadOver, synthesizedReviews, manyPoliciesDir, policyDoc, Conn, requestBuffer, sendOnce, freePort };
 
 if (process.argv[1] === SELF) {
   if (process.argv[2] === '--echo-server') await echoServer();

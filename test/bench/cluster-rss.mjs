@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCorpus, Conn, freePort, manyPoliciesDir, requestBuffer, sendOnce, synthesizedReviews } from './bench.mjs';
+import { buildCorpus, Conn, freePort, manyPoliciesDir, procStatus, requestBuffer, sendOnce, spreadOver } from './bench.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -100,12 +100,6 @@ async function fakeApiServer(certDir, lists) {
   };
 }
 
-function procStatus(pid) {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
-}
-
 /** GET /readyz over TLS: { status, body } (body parsed), or undefined while not listening. */
 async function readyz(target) {
   const conn = new Conn(target);
@@ -118,22 +112,6 @@ async function readyz(target) {
   } finally {
     conn.close();
   }
-}
-
-/** Reviews of the bench corpus, spread over the namespaces ns-0 .. ns-(n-1). */
-function reviewBodies(namespaces, port, count) {
-  const { entries, corpusCount } = buildCorpus();
-  const templates = [...entries.slice(0, corpusCount).filter((e) => e.review.request.operation === 'CREATE'), ...synthesizedReviews()];
-  const out = [];
-  for (let i = 0; i < count; i++) {
-    const review = structuredClone(templates[i % templates.length].review);
-    const ns = `ns-${i % namespaces}`;
-    review.request.namespace = ns;
-    for (const o of [review.request.object, review.request.oldObject]) if (o?.metadata) o.metadata.namespace = ns;
-    review.request.uid = randomUUID();
-    out.push(requestBuffer('/mutate?timeout=10s', port, Buffer.from(JSON.stringify(review))));
-  }
-  return out;
 }
 
 /**
@@ -192,7 +170,8 @@ export async function measureClusterRss({ root = ROOT, policiesDir, certDir, nod
     const idle = procStatus(child.pid);
     log(`serve with a cluster view: ${synced ? 'synced' : 'NOT synced'} in ${readyMs} ms (API server: ${api.counts.lists} lists, ${api.counts.watches} watches), idle RSS ${idle.rssMiB.toFixed(1)} MiB`);
 
-    const bodies = reviewBodies(policies, port, reviews);
+    const { entries, corpusCount } = buildCorpus();
+    const bodies = spreadOver(entries.slice(0, corpusCount), policies, reviews).map((e) => requestBuffer('/mutate?timeout=10s', port, Buffer.from(JSON.stringify(e.review))));
     const conns = Array.from({ length: connections }, () => new Conn(target));
     await Promise.all(conns.map((c) => c.open()));
     let next = 0;
@@ -208,7 +187,7 @@ export async function measureClusterRss({ root = ROOT, policiesDir, certDir, nod
       for (const c of conns) c.close();
     }
     await sleep(200);
-    const { rssMiB, peakMiB } = procStatus(child.pid);
+    const { rssMiB, hwmMiB: peakMiB } = procStatus(child.pid);
     log(`after ${bodies.length} reviews over ${policies} namespaces (${errors} errors): RSS ${rssMiB.toFixed(1)} MiB, peak ${peakMiB.toFixed(1)} MiB`);
     if (errors) throw new Error(`${errors} reviews did not get HTTP 200`);
     return { rssMiB, peakMiB, synced, idleMiB: idle.rssMiB, readyMs };

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterCache } from '../../src/cluster/cache.js';
-import { getJson, KubeApiError, listAll, servesDra, startClusterView } from '../../src/cluster/informers.js';
+import { getJson, KubeApiError, listPath, servesDra, startClusterView } from '../../src/cluster/informers.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
@@ -55,7 +55,7 @@ describe('listing without the generated API clients', () => {
       }
       json(res, 200, { kind: 'NamespaceList', metadata: { resourceVersion: '40', continue: 'page-2' }, items: [{ metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:00Z' } }, { metadata: { name: 'b' } }] });
     });
-    const list = await listAll(kc, '/api/v1/namespaces', { pageSize: 2 });
+    const list = await listPath(kc, '/api/v1/namespaces', { pageSize: 2 });
     expect(list.metadata?.resourceVersion).toBe('40');
     expect(list.items.map((o) => o.metadata?.name)).toEqual(['a', 'b', 'c']);
     expect(list.items[0]?.metadata?.creationTimestamp).toBe('2026-01-01T00:00:00Z'); // JSON as sent, no model classes
@@ -65,7 +65,7 @@ describe('listing without the generated API clients', () => {
 
   it('an error answer names the status and the API server message', async () => {
     const { kc } = await fakeApi((_req, res) => json(res, 403, status403));
-    const err = await listAll(kc, '/api/v1/nodes').catch((e: unknown) => e);
+    const err = await listPath(kc, '/api/v1/nodes').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect((err as KubeApiError).code).toBe(403);
     expect((err as KubeApiError).statusCode).toBe(403);
