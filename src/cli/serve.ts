@@ -23,6 +23,7 @@ Runs the webhook over HTTPS (TLS >= 1.2, HTTP/1.1 keep-alive).`,
     'request-timeout': { type: 'string', default: '10', arg: '<seconds>', help: 'a client must send a whole request (headers and body) within this,\nelse 408 and the connection is closed; keep it under the webhook\ntimeoutSeconds' },
     'max-inflight-mib': { type: 'string', default: '64', arg: '<MiB>', help: 'request bytes held across all connections (a request reserves its\nContent-Length); over it, 503 at once without reading the body' },
     'max-connections': { type: 'string', default: '1000', arg: '<n>', help: 'open connections on the review port; more are dropped' },
+    'review-memo': { type: 'string', default: '1024', arg: '<n>', help: 'answers kept per endpoint for repeats of a judged review (the Pods of\none template: same text but for uid, name, creationTimestamp);\nemptied on any policy or cluster change; 0 turns it off' },
     'health-port': { type: 'string', arg: '<n>', help: 'also serve /healthz, /readyz and /metrics over plain HTTP on this port\n(never the review endpoints); off by default' },
     kubeconfig: { type: 'string', arg: '<file>', help: 'kubeconfig for the cluster view (default: in-cluster service account,\nthen $KUBECONFIG, then ~/.kube/config)' },
     offline: { type: 'boolean', help: 'do not watch the cluster: judge from policy files only (also the\nbehaviour when no configuration exists)' },
@@ -68,6 +69,7 @@ Signals: SIGHUP reloads policies; SIGTERM/SIGINT drain and stop.`,
       clientCa: str(v, 'client-ca'), healthPort: healthPort === undefined || link ? undefined : num(v, 'health-port'),
       certWarnDays: num(v, 'cert-warn-days'), requestTimeout: num(v, 'request-timeout'),
       maxInflightBytes: num(v, 'max-inflight-mib') * 1024 * 1024, maxConnections: num(v, 'max-connections'), logger,
+      reviewMemo: num(v, 'review-memo'),
     }).catch((err: unknown) => {
       if (!link) throw err;
       // The IPC channel to the primary would keep a failed worker alive: say it as the CLI does, and exit.

@@ -70,6 +70,27 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
     return this.labelsVersion;
   }
 
+  /**
+   * Changes to anything the engine reads from the cache (labels, nodes, classes, claims, sync
+   * state): what a kept answer depends on (the review memo is emptied when it moves). A watch event
+   * that leaves the kept facts as they were (a Node's heartbeat, a claim's status) does not count.
+   */
+  get stateVersion(): number {
+    return this.changes;
+  }
+
+  private changes = 0;
+
+  private put<V>(map: Map<string, V>, key: string, value: V): void {
+    const old = map.get(key);
+    if (old === undefined || JSON.stringify(old) !== JSON.stringify(value)) this.changes++;
+    map.set(key, value);
+  }
+
+  private drop<V>(map: Map<string, V>, key: string): void {
+    if (map.delete(key)) this.changes++;
+  }
+
   labels(namespace: string): Record<string, string> | undefined {
     return this.namespaces.get(namespace);
   }
@@ -111,33 +132,33 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
     const { name, namespace } = obj.metadata ?? {};
     if (!name || !namespace) return;
     const key = `${namespace}/${name}`;
-    if (type === 'delete') return void this.claims.delete(key);
-    this.claims.set(key, classesOf(obj.spec?.devices?.requests));
+    if (type === 'delete') return this.drop(this.claims, key);
+    this.put(this.claims, key, classesOf(obj.spec?.devices?.requests));
   }
 
   deviceClass(type: EventType, obj: DeviceClassObject): void {
     const name = obj.metadata?.name;
     if (!name) return;
-    if (type === 'delete') return void this.deviceClassMap.delete(name);
+    if (type === 'delete') return this.drop(this.deviceClassMap, name);
     const selectors = Array.isArray(obj.spec?.selectors) ? obj.spec.selectors : [];
     const drivers = selectors.flatMap((s) => [...String(s?.cel?.expression ?? '').matchAll(DRIVER_CEL)].map((m) => m[1] as string));
     const ext = obj.spec?.extendedResourceName;
-    this.deviceClassMap.set(name, { name, drivers: [...new Set(drivers)], ...(typeof ext === 'string' && ext ? { extendedResourceName: ext } : {}) });
+    this.put(this.deviceClassMap, name, { name, drivers: [...new Set(drivers)], ...(typeof ext === 'string' && ext ? { extendedResourceName: ext } : {}) });
   }
 
   namespace(type: EventType, obj: NamespaceObject): void {
     const name = obj.metadata?.name;
     if (!name) return;
-    if (type === 'delete') this.namespaces.delete(name);
-    else this.namespaces.set(name, { ...(obj.metadata?.labels ?? {}) });
+    if (type === 'delete') this.drop(this.namespaces, name);
+    else this.put(this.namespaces, name, { ...(obj.metadata?.labels ?? {}) });
     this.labelsVersion += 1;
   }
 
   node(type: EventType, obj: NodeObject): void {
     const name = obj.metadata?.name;
     if (!name) return;
-    if (type === 'delete') return void this.nodeMap.delete(name);
-    this.nodeMap.set(name, {
+    if (type === 'delete') return this.drop(this.nodeMap, name);
+    this.put(this.nodeMap, name, {
       name,
       labels: { ...(obj.metadata?.labels ?? {}) },
       taints: Array.isArray(obj.spec?.taints) ? obj.spec.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })) : [],
@@ -148,19 +169,20 @@ export class ClusterCache implements NamespaceLabelSource, ClaimResolver, Cluste
   priorityClass(type: EventType, obj: PriorityClassObject): void {
     const name = obj.metadata?.name;
     if (!name) return;
-    if (type === 'delete') return void this.priorityClasses.delete(name);
-    this.priorityClasses.set(name, { name, value: obj.value ?? 0, preemptionPolicy: obj.preemptionPolicy, globalDefault: obj.globalDefault === true });
+    if (type === 'delete') return this.drop(this.priorityClasses, name);
+    this.put(this.priorityClasses, name, { name, value: obj.value ?? 0, preemptionPolicy: obj.preemptionPolicy, globalDefault: obj.globalDefault === true });
   }
 
   claimTemplate(type: EventType, obj: ClaimTemplateObject): void {
     const { name, namespace } = obj.metadata ?? {};
     if (!name || !namespace) return;
     const key = `${namespace}/${name}`;
-    if (type === 'delete') return void this.claimTemplates.delete(key);
-    this.claimTemplates.set(key, classesOf(obj.spec?.spec?.devices?.requests));
+    if (type === 'delete') return this.drop(this.claimTemplates, key);
+    this.put(this.claimTemplates, key, classesOf(obj.spec?.spec?.devices?.requests));
   }
 
   markSynced(resource: Resource): void {
+    if (!this.synced.has(resource)) this.changes++;
     this.synced.add(resource);
   }
 }

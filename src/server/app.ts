@@ -2,8 +2,9 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
+import { answerRepeat, reviewKey, ReviewMemo, type MemoEntry, type ReviewKey } from '../admission/memo.js';
 import { buildResponse } from '../admission/respond.js';
-import { BadReview, decodeReview, toEngineRequest } from '../admission/review.js';
+import { BadReview, decodeReview, toEngineRequest, type AdmissionRequest } from '../admission/review.js';
 import type { Engine, Verdict } from '../engine/engine.js';
 import type { Metrics } from './metrics.js';
 
@@ -22,6 +23,15 @@ export interface AppDeps {
   https?: HttpsOptions;
   /** Bounds on slow or many clients; unbounded when absent (in-process tests). */
   limits?: Limits;
+  /** Answers the review memo keeps per endpoint (admission/memo.ts); 0 or absent: off. */
+  memoEntries?: number;
+  /** Moves whenever the cluster view changes (the memo is emptied); constant without one. */
+  stateVersion?(): number;
+}
+
+/** A review the memo has an answer for: the body is not parsed. */
+class Repeat {
+  constructor(readonly text: string, readonly key: ReviewKey, readonly entry: MemoEntry) {}
 }
 
 export interface Limits {
@@ -52,10 +62,26 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.https ? { https: { ...deps.https, ...serverTimeouts(limits) } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   if (limits) app.server.maxConnections = limits.maxConnections;
+  const memoEntries = deps.memoEntries ?? 0;
+  const memos = memoEntries > 0 ? { mutate: new ReviewMemo(memoEntries), validate: new ReviewMemo(memoEntries) } : undefined;
+  const stateVersion = deps.stateVersion ?? ((): number => 0);
+  // The key of a body the memo did not have rides on its request (not a WeakMap on the parsed body:
+  // ephemerons keep short-lived bodies alive into the old generation): offered the answer once judged.
+  app.decorateRequest('reviewKey', undefined);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     try {
-      done(null, parseJson(body as string));
+      const text = body as string;
+      const url = request.routeOptions.url;
+      const memo = memos && (url === '/mutate' ? memos.mutate : url === '/validate' ? memos.validate : undefined);
+      const key = memo ? reviewKey(text) : undefined;
+      if (memo && key) {
+        memo.sync(deps.engine(), stateVersion());
+        const entry = memo.get(key);
+        if (entry) return done(null, new Repeat(text, key, entry));
+      }
+      if (key) (request as unknown as { reviewKey?: ReviewKey }).reviewKey = key;
+      done(null, parseJson(text));
     } catch (err) {
       done(Object.assign(new Error(`Body is not valid JSON: ${(err as Error).message}`), { statusCode: 400 }), undefined);
     }
@@ -84,40 +110,65 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
   }
 
-  const handle = (endpoint: Endpoint) => async (body: unknown): Promise<unknown> => {
-    const started = performance.now();
-    const review = decodeReview(body);
-    const engine = deps.engine();
-    if (!engine) throw new Error('policies are not loaded');
-    const req = toEngineRequest(review);
-    if (deps.beforeReview && req.namespace) {
-      const pending = deps.beforeReview(req.namespace);
+  const handle = (endpoint: Endpoint) => {
+    const memo = memos?.[endpoint];
+    // `read`: the namespace read a repeat already started (it is judged afresh once that is done).
+    const judge = async (body: unknown, key: ReviewKey | undefined, started: number, read?: Promise<void>): Promise<unknown> => {
+      const review = decodeReview(body);
+      const engine = deps.engine();
+      if (!engine) throw new Error('policies are not loaded');
+      const req = toEngineRequest(review);
+      const pending = read ?? (deps.beforeReview && req.namespace ? deps.beforeReview(req.namespace) : undefined);
+      const waited = pending !== undefined;
       if (pending) await pending;
-    }
-    const verdict = endpoint === 'mutate' ? engine.mutate(req) : engine.validate(req);
-    const out = buildResponse(review.apiVersion, review.request, verdict, endpoint === 'mutate');
-    const decision = decisionOf(verdict, endpoint);
-    deps.metrics?.review(endpoint, review.request.operation, decision, verdict, performance.now() - started);
-    // Reviews that deny, warn, patch or record findings are logged at info; plain allows and skips
-    // (the bulk) at debug: the metrics count them. The line is built only when it is logged.
+      const version = stateVersion();
+      const verdict = endpoint === 'mutate' ? engine.mutate(req) : engine.validate(req);
+      const out = buildResponse(review.apiVersion, review.request, verdict, endpoint === 'mutate');
+      const decision = decisionOf(verdict, endpoint);
+      if (memo) {
+        // Kept only when nothing was read for this review and the memo still serves this engine and view.
+        const kept = key !== undefined && !waited && memo.offer(key, review.apiVersion, review.request, verdict, decision, out, engine, version);
+        deps.metrics?.memoResult(endpoint, kept ? 'miss' : 'skipped');
+      }
+      deps.metrics?.review(endpoint, review.request.operation, decision, verdict, performance.now() - started);
+      logReview(endpoint, review.request, req.namespace, verdict, decision, started);
+      return out;
+    };
+    return async (body: unknown, key: ReviewKey | undefined): Promise<unknown> => {
+      const started = performance.now();
+      if (!(body instanceof Repeat)) return judge(body, key, started);
+      const { entry } = body;
+      // A namespace the cache does not know yet is read first, as for any review: judged afresh.
+      const read = deps.beforeReview && entry.namespace ? deps.beforeReview(entry.namespace) : undefined;
+      if (read) return judge(parseJson(body.text), undefined, started, read);
+      const { response, request } = answerRepeat(entry, body.key);
+      deps.metrics?.memoResult(endpoint, 'hit');
+      deps.metrics?.review(endpoint, request.operation, entry.decision, entry.verdict, performance.now() - started);
+      logReview(endpoint, request, entry.namespace, entry.verdict, entry.decision, started);
+      return response;
+    };
+  };
+
+  // Reviews that deny, warn, patch or record findings are logged at info; plain allows and skips
+  // (the bulk) at debug: the metrics count them. The line is built only when it is logged.
+  const logReview = (endpoint: Endpoint, r: AdmissionRequest, namespace: string, verdict: Verdict, decision: string, started: number): void => {
     const notable = decision === 'denied' || decision === 'patched' || verdict.warnings.length > 0 || verdict.recorded.length > 0;
     const level = notable ? 'info' : 'debug';
-    if (!deps.logger.isLevelEnabled(level)) return out;
-    const r = review.request;
+    if (!deps.logger.isLevelEnabled(level)) return;
     deps.logger[level]({
-      event: 'review', endpoint, uid: r.uid, namespace: req.namespace, kind: r.kind.kind, name: r.name,
+      event: 'review', endpoint, uid: r.uid, namespace, kind: r.kind.kind, name: r.name,
       operation: r.operation, dryRun: r.dryRun === true, policy: verdict.policy?.name, decision,
       rules: [...new Set([...verdict.denials, ...verdict.warnings, ...verdict.recorded].map((f) => f.ruleId))],
       mutations: [...new Set(verdict.notes.map((n) => n.mutator))],
       skipped: verdict.skipped, assumptions: verdict.assumptions.length > 0 ? verdict.assumptions : undefined, durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     }, 'review');
-    return out;
   };
 
   const mutate = handle('mutate');
   const validate = handle('validate');
-  app.post('/mutate', (request) => mutate(request.body));
-  app.post('/validate', (request) => validate(request.body));
+  const keyOf = (request: unknown): ReviewKey | undefined => (request as { reviewKey?: ReviewKey }).reviewKey;
+  app.post('/mutate', (request) => mutate(request.body, keyOf(request)));
+  app.post('/validate', (request) => validate(request.body, keyOf(request)));
   registerHealth(app, deps);
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({ error: 'NotFound', message: `${request.method} ${request.url.split('?')[0]} is not served; use POST /mutate or POST /validate` }));

@@ -18,6 +18,10 @@ export class Metrics {
   private readonly mutations = new Counter({
     name: 'gpu_admission_mutations_total', help: 'Changes made by mutators, by mutator', labelNames: ['mutator'] as const, registers: [this.registry], collect: () => this.flush(),
   });
+  private readonly memo = new Counter({
+    name: 'gpu_admission_review_memo_total', help: 'Reviews by what the review memo did: hit (answered from a judged review), miss (judged and kept), skipped (judged, not kept or not keyable)',
+    labelNames: ['endpoint', 'result'] as const, registers: [this.registry], collect: () => this.flush(),
+  });
   private readonly duration = new Histogram({
     name: 'gpu_admission_review_duration_milliseconds', help: 'Time to answer an AdmissionReview, from parsed body to response object',
     labelNames: ['endpoint'] as const, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250], registers: [this.registry],
@@ -93,6 +97,11 @@ export class Metrics {
     for (const f of v.recorded) this.finding(f.ruleId, 'audit');
     for (const n of v.notes) this.count(`m\0${n.mutator}`, () => this.mutations.labels({ mutator: n.mutator }));
     if (v.overBudget !== undefined) this.overBudget.inc({ endpoint });
+  }
+
+  /** What the review memo did for one review: hit, miss or skipped. */
+  memoResult(endpoint: string, result: 'hit' | 'miss' | 'skipped'): void {
+    this.count(`c\0${endpoint}\0${result}`, () => this.memo.labels({ endpoint, result }));
   }
 
   private finding(rule: string, outcome: string): void {

@@ -36,6 +36,8 @@ export interface ServeOptions {
   maxInflightBytes?: number;
   /** Open connections on the review port (default 1000). */
   maxConnections?: number;
+  /** Answers the review memo keeps per endpoint (admission/memo.ts; default 1024, 0: off). */
+  reviewMemo?: number;
   /** Judge from policy files only, without watching the cluster. */
   offline?: boolean;
   kubeconfig?: string;
@@ -116,6 +118,8 @@ export async function serve(o: ServeOptions): Promise<() => Promise<void>> {
     engine: () => store.engine,
     readiness,
     beforeReview: namespaceReader(cluster, logger),
+    memoEntries: o.reviewMemo ?? 1024,
+    ...(cache ? { stateVersion: () => cache.stateVersion } : {}),
     https: { ...secureOptions(clientCa), cert: material.cert, key: material.key },
     limits: serveLimits(o),
   });

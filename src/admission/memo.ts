@@ -1,0 +1,351 @@
+import { hash } from 'node:crypto';
+import type { Engine, Verdict } from '../engine/engine.js';
+import { denialMessage, type AdmissionReviewResponse } from './respond.js';
+import type { AdmissionRequest, AdmissionVersion } from './review.js';
+
+/**
+ * The review memo: the answer to a review whose text is, but for the fields that name one instance,
+ * the text of a review judged before, under the same policies and the same cluster view.
+ *
+ * Controllers create Pods in bursts from one template: a ReplicaSet scaling a vLLM Deployment from
+ * 0 to 40, a Job's parallel Pods, a RayCluster's worker group. The API server sends one review per
+ * Pod, and those reviews differ only in the request's uid and, once the name is generated (the
+ * validating call), in the Pod's name, uid and creationTimestamp. Neither the rules nor the
+ * mutators read those fields (test/admission/memo.test.ts holds every corpus review to that), so
+ * the memo keys a review by a digest of its text with exactly those values cut out, and answers a
+ * repeat without parsing the body or running the engine: the same verdict, the same patch, the
+ * answer carrying the new uid and, in a denial's first line, the new name.
+ *
+ * Why a key can only match a review that would get the same answer:
+ *  - the text outside the cut values is compared whole (SHA-256 of it), so two reviews with one key
+ *    differ only inside the cut values;
+ *  - a cut value is a plain JSON string (or null) whose characters are checked (no quote, no
+ *    escape), so the text around it parses to the same structure, and the scan that found it
+ *    follows the JSON structure (strings, escapes, nesting) from the start of the body: it cuts
+ *    `request.uid`, `request.name` and `request.object.metadata.{name,uid,creationTimestamp}` and
+ *    nothing at another path; a key written twice in one object before the scan stops, or a key
+ *    spelled with escapes that decodes to one of these names, makes the review one the memo skips;
+ *  - names are cut only for Pods, and an answer is kept only when no finding, note or patch
+ *    mentions the Pod's name (a message that quotes it would be wrong for the next Pod);
+ *  - the scan stops after `request.object.metadata`'s creationTimestamp (or its labels, annotations,
+ *    owner references, finalizers or managedFields, which the API server writes after it): what
+ *    follows stays in the key as it is, so a later repeat of a cut key (JSON's last one wins) is
+ *    compared whole too;
+ *  - the memo is emptied whenever the policies (the engine) or anything in the cluster view change,
+ *    and a review that had to wait for a namespace read is not kept.
+ * Bodies the scan cannot read (not an object, other field types) are judged as usual.
+ */
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const LBRACE = 123;
+const RBRACE = 125;
+const LBRACK = 91;
+const RBRACK = 93;
+const COMMA = 44;
+const COLON = 58;
+
+/** Marks a cut in the key text: a raw control character cannot occur in JSON text. */
+const CUT = '\u0001';
+
+const UID = /^"[A-Za-z0-9-]{1,64}"$/;
+// DNS subdomain (a Pod name), as the API server validates it.
+const NAME = /^"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"$/;
+const TIME = /^(?:null|"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)")$/;
+
+/** Keys of the paths the scan follows: one spelled with escapes is decoded before it is compared. */
+const WATCHED = new Set(['request', 'uid', 'name', 'kind', 'object', 'metadata', 'creationTimestamp']);
+/** ObjectMeta fields the API server writes after name, uid and creationTimestamp. */
+const AFTER_TIMESTAMP = new Set(['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
+
+/** The text cannot be scanned: the memo is skipped for it. */
+const FAIL = -1;
+/** The scan has all it needs: what follows stays in the key as it is. */
+const STOP = -2;
+
+function ws(t: string, i: number): number {
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 13 || c === 9) i++;
+    else return i;
+  }
+}
+
+/** Index past the string starting at i (a quote), or FAIL. */
+function stringEnd(t: string, i: number): number {
+  let from = i + 1;
+  for (;;) {
+    const q = t.indexOf('"', from);
+    if (q < 0) return FAIL;
+    let n = 0;
+    for (let b = q - 1; t.charCodeAt(b) === BACKSLASH; b--) n++;
+    if ((n & 1) === 0) return q + 1;
+    from = q + 1;
+  }
+}
+
+/** Index past the value starting at i, or FAIL. */
+function valueEnd(t: string, i: number): number {
+  const c = t.charCodeAt(i);
+  if (c === QUOTE) return stringEnd(t, i);
+  if (c === LBRACE || c === LBRACK) {
+    let depth = 0;
+    for (let j = i; j < t.length;) {
+      const d = t.charCodeAt(j);
+      if (d === QUOTE) {
+        j = stringEnd(t, j);
+        if (j < 0) return FAIL;
+        continue;
+      }
+      if (d === LBRACE || d === LBRACK) depth++;
+      else if (d === RBRACE || d === RBRACK) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+      j++;
+    }
+    return FAIL;
+  }
+  let j = i;
+  for (; j < t.length; j++) {
+    const d = t.charCodeAt(j);
+    if (d === COMMA || d === RBRACE || d === RBRACK || d === 32 || d === 10 || d === 13 || d === 9) break;
+  }
+  return j > i ? j : FAIL;
+}
+
+/**
+ * Walks the members of the object at i; visit gets each key and the index of its value and returns
+ * the index past the value, FAIL or STOP. Returns the index past the object, FAIL or STOP.
+ */
+function members(t: string, i: number, visit: (key: string, at: number) => number): number {
+  if (t.charCodeAt(i) !== LBRACE) return FAIL;
+  i = ws(t, i + 1);
+  if (t.charCodeAt(i) === RBRACE) return i + 1;
+  const seen = new Set<string>();
+  for (;;) {
+    if (t.charCodeAt(i) !== QUOTE) return FAIL;
+    const end = stringEnd(t, i);
+    if (end < 0) return FAIL;
+    let key = t.slice(i + 1, end - 1);
+    if (key.includes('\\')) {
+      try {
+        key = JSON.parse(`"${key}"`) as string;
+      } catch {
+        return FAIL;
+      }
+      if (WATCHED.has(key)) return FAIL;
+    }
+    if (WATCHED.has(key)) {
+      if (seen.has(key)) return FAIL;
+      seen.add(key);
+    }
+    i = ws(t, end);
+    if (t.charCodeAt(i) !== COLON) return FAIL;
+    const at = ws(t, i + 1);
+    const next = visit(key, at);
+    if (next < 0) return next;
+    i = ws(t, next);
+    const c = t.charCodeAt(i);
+    if (c === COMMA) i = ws(t, i + 1);
+    else if (c === RBRACE) return i + 1;
+    else return FAIL;
+  }
+}
+
+type Field = 'uid' | 'requestName' | 'name' | 'objectUid' | 'created';
+
+interface Span { field: Field; start: number; end: number }
+
+/** A review's key, and the instance values cut out of it. */
+export interface ReviewKey {
+  digest: string;
+  uid: string;
+  /** request.name, when it was cut. */
+  requestName?: string;
+  /** request.object.metadata.name, when it was cut. */
+  name?: string;
+  objectUid?: string;
+  /** creationTimestamp as written: a string, or null. */
+  created?: string | null;
+  /** Whether the names were cut (a Pod). */
+  podNames: boolean;
+}
+
+/** The key of a review text; undefined when the memo cannot judge this text. */
+export function reviewKey(text: string, maxLength = 1 << 20): ReviewKey | undefined {
+  if (text.length > maxLength) return undefined;
+  const t = text;
+  const spans: Span[] = [];
+  let kind: string | undefined;
+  let uidSeen = false;
+  const value = (field: Field, at: number, shape: RegExp): number => {
+    const end = valueEnd(t, at);
+    if (end < 0) return FAIL;
+    if (shape.test(t.slice(at, end))) spans.push({ field, start: at, end });
+    else if (field === 'uid') return FAIL;
+    return end;
+  };
+  const metadata = (at: number): number => members(t, at, (key, v) => {
+    if (key === 'name') return value('name', v, NAME);
+    if (key === 'uid') return value('objectUid', v, UID);
+    if (key === 'creationTimestamp') {
+      const end = value('created', v, TIME);
+      return end < 0 ? end : STOP;
+    }
+    if (AFTER_TIMESTAMP.has(key)) return STOP;
+    return valueEnd(t, v);
+  });
+  const object = (at: number): number => members(t, at, (key, v) => {
+    if (key !== 'metadata') return valueEnd(t, v);
+    const end = metadata(v);
+    if (end === FAIL) return FAIL;
+    // Stop only once the parts the key needs from before the object are known.
+    return uidSeen && kind !== undefined ? STOP : end === STOP ? STOP : end;
+  });
+  const request = (at: number): number => members(t, at, (key, v) => {
+    if (key === 'uid') {
+      uidSeen = true;
+      return value('uid', v, UID);
+    }
+    if (key === 'name') return value('requestName', v, NAME);
+    if (key === 'kind') {
+      return members(t, v, (k, w) => {
+        const end = valueEnd(t, w);
+        if (k === 'kind' && end > 0 && t.charCodeAt(w) === QUOTE) kind = t.slice(w + 1, end - 1);
+        return end;
+      });
+    }
+    if (key === 'object') return t.charCodeAt(v) === LBRACE ? object(v) : valueEnd(t, v);
+    return valueEnd(t, v);
+  });
+  const top = members(t, ws(t, 0), (key, v) => (key === 'request' ? request(v) : valueEnd(t, v)));
+  if (top === FAIL || !uidSeen) return undefined;
+  // The object scan may have stopped inside metadata before the request's uid or kind was known:
+  // that is a body the API server does not write, and it is simply not memoised.
+  const uidSpan = spans.find((s) => s.field === 'uid');
+  if (!uidSpan) return undefined;
+  const podNames = kind === 'Pod';
+  const cut = podNames ? spans : [uidSpan];
+  const key: ReviewKey = { digest: '', uid: t.slice(uidSpan.start + 1, uidSpan.end - 1), podNames };
+  let keyText = '';
+  let from = 0;
+  for (const s of cut) {
+    keyText += t.slice(from, s.start) + CUT;
+    from = s.end;
+    const raw = t.slice(s.start, s.end);
+    const str = raw === 'null' ? null : raw.slice(1, -1);
+    if (s.field === 'requestName') key.requestName = str ?? undefined;
+    else if (s.field === 'name') key.name = str ?? undefined;
+    else if (s.field === 'objectUid') key.objectUid = str ?? undefined;
+    else if (s.field === 'created') key.created = str;
+  }
+  keyText += t.slice(from);
+  key.digest = hash('sha256', keyText, 'base64');
+  return key;
+}
+
+/** What the handler keeps of a judged review to answer its repeats. */
+export interface MemoEntry {
+  apiVersion: AdmissionVersion;
+  /** The namespace the engine judged it in. */
+  namespace: string;
+  /** The request as judged (uid and name are the first instance's; the rest is every repeat's). */
+  request: AdmissionRequest;
+  /** The verdict without its patch (the answer carries it encoded), for metrics and logs. */
+  verdict: Verdict;
+  decision: string;
+  response: AdmissionReviewResponse;
+}
+
+/** A bounded memo of answers, emptied when the policies or the cluster view change. */
+export class ReviewMemo {
+  private readonly entries = new Map<string, MemoEntry>();
+  private engine: Engine | undefined;
+  private version = -1;
+
+  constructor(readonly capacity: number) {}
+
+  /** Empties the memo when the engine or the cluster view is not the one its answers came from. */
+  sync(engine: Engine | undefined, version: number): void {
+    if (engine === this.engine && version === this.version) return;
+    this.entries.clear();
+    this.engine = engine;
+    this.version = version;
+  }
+
+  get(key: ReviewKey): MemoEntry | undefined {
+    return this.entries.get(key.digest);
+  }
+
+  /**
+   * Keeps the answer to a judged review, when the instance values the key cut are what the parsed
+   * review holds and no part of the answer mentions the Pod's name.
+   */
+  offer(
+    key: ReviewKey, apiVersion: AdmissionVersion, request: AdmissionRequest, verdict: Verdict, decision: string,
+    response: AdmissionReviewResponse, engine: Engine, version: number,
+  ): boolean {
+    // Judged by another engine or view than the memo now serves (a reload during the review): not kept.
+    if (engine !== this.engine || version !== this.version) return false;
+    if (this.capacity <= 0 || !cutMatches(key, request) || mentionsName(key, verdict)) {
+      return false;
+    }
+    if (this.entries.size >= this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    const slim: Verdict = { ...verdict, patch: [] };
+    const meta = request.object?.['metadata'] as { namespace?: string } | undefined;
+    const namespace = request.namespace ?? meta?.namespace ?? '';
+    this.entries.set(key.digest, { apiVersion, namespace, request: stub(request), verdict: slim, decision, response });
+    return true;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The parts of a request an answer and a log line read; not the object (the memo must not hold bodies). */
+function stub(r: AdmissionRequest): AdmissionRequest {
+  const generateName = (r.object?.['metadata'] as { generateName?: unknown } | undefined)?.generateName;
+  return {
+    uid: r.uid, kind: r.kind, name: r.name, namespace: r.namespace, operation: r.operation, dryRun: r.dryRun,
+    ...(r.subResource !== undefined ? { subResource: r.subResource } : {}),
+    object: typeof generateName === 'string' ? { metadata: { generateName } } : null,
+  };
+}
+
+function cutMatches(key: ReviewKey, r: AdmissionRequest): boolean {
+  if (r.uid !== key.uid) return false;
+  if (!key.podNames) return true;
+  const meta = r.object?.['metadata'] as { name?: unknown; uid?: unknown; creationTimestamp?: unknown } | undefined;
+  if ('requestName' in key && r.name !== key.requestName) return false;
+  if ('name' in key && meta?.name !== key.name) return false;
+  if ('objectUid' in key && meta?.uid !== key.objectUid) return false;
+  if ('created' in key && meta?.creationTimestamp !== key.created) return false;
+  return true;
+}
+
+function mentionsName(key: ReviewKey, v: Verdict): boolean {
+  const names = [key.name, key.requestName].filter((n): n is string => typeof n === 'string' && n.length > 0);
+  if (names.length === 0) return false;
+  const texts: string[] = [];
+  for (const f of [...v.denials, ...v.warnings, ...v.recorded]) texts.push(f.message, f.fix ?? '', f.path);
+  for (const n of v.notes) texts.push(n.description);
+  texts.push(...v.assumptions, v.skipped ?? '', v.overBudget ?? '');
+  if (v.patch.length > 0) texts.push(JSON.stringify(v.patch));
+  return texts.some((s) => names.some((n) => s.includes(n)));
+}
+
+/** The answer to a repeat: the kept answer with this review's uid, and its name in a denial's first line. */
+export function answerRepeat(e: MemoEntry, key: ReviewKey): { response: AdmissionReviewResponse; request: AdmissionRequest } {
+  const request: AdmissionRequest = { ...e.request, uid: key.uid };
+  if (key.podNames && 'requestName' in key) request.name = key.requestName;
+  const response = { ...e.response.response, uid: key.uid };
+  if (response.status && key.podNames && 'requestName' in key) {
+    response.status = { ...response.status, message: denialMessage(e.verdict, request) };
+  }
+  return { response: { apiVersion: e.apiVersion, kind: 'AdmissionReview', response }, request };
+}

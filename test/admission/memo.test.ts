@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { loadAll } from 'js-yaml';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { reviewKey } from '../../src/admission/memo.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { buildApp } from '../../src/server/app.js';
+import { Metrics } from '../../src/server/metrics.js';
+import { corpusReview, corpusReviewFiles, PUBLIC_DIR, shippedEngine, type Review } from '../support/app.js';
+
+const ECOSYSTEM_DIR = new URL('../fixtures/ecosystem/', import.meta.url).pathname;
+const NAMESPACES = ['inference', 'training', 'notebooks', 'research', 'default'];
+const GENERATED = 'bcdfghjklmnpqrstvwxz2456789';
+
+type Obj = Record<string, unknown>;
+const meta = (r: Review): Obj | undefined => r.request.object?.['metadata'] as Obj | undefined;
+
+/** Another instance of the same review, as the API server would send it for the next Pod of a template. */
+function instance(r: Review, n: number): Review {
+  const next = structuredClone(r);
+  next.request['uid'] = randomUUID();
+  const m = meta(next);
+  if (m && r.request.kind && (r.request['kind'] as Obj)['kind'] === 'Pod') {
+    if (typeof m['name'] === 'string') {
+      const name = typeof m['generateName'] === 'string'
+        ? m['generateName'] + Array.from({ length: 5 }, (_, i) => GENERATED[(n * 7 + i * 13) % GENERATED.length]).join('')
+        : `${String(m['name']).slice(0, 50)}-${n}`;
+      m['name'] = name;
+      if (typeof next.request['name'] === 'string') next.request['name'] = name;
+    }
+    if (typeof m['uid'] === 'string') m['uid'] = randomUUID();
+    if (typeof m['creationTimestamp'] === 'string') m['creationTimestamp'] = new Date(Date.UTC(2026, 11, 1, 10, 0, n)).toISOString().replace('.000Z', 'Z');
+  }
+  return next;
+}
+
+/** Pod reviews of the fixture manifests' Pods and Pod templates, in the mutating and the validating shape. */
+function manifestPodReviews(): Review[] {
+  const out: Review[] = [];
+  for (const dir of [PUBLIC_DIR, ECOSYSTEM_DIR]) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+      for (const doc of loadAll(readFileSync(join(dir, file), 'utf8')) as Obj[]) {
+        if (!doc || typeof doc !== 'object') continue;
+        const spec = doc['spec'] as Obj | undefined;
+        const template = doc['kind'] === 'Pod' ? doc : (spec?.['template'] as Obj | undefined);
+        const podSpec = template?.['spec'];
+        if (!podSpec || typeof podSpec !== 'object') continue;
+        const owner = (doc['metadata'] as Obj | undefined)?.['name'] ?? 'w';
+        const namespace = String((doc['metadata'] as Obj | undefined)?.['namespace'] ?? NAMESPACES[out.length % NAMESPACES.length]);
+        const base = (template?.['metadata'] as Obj | undefined) ?? {};
+        const generateName = `${String(owner)}-6dd78795b9-`;
+        const mutating = { ...base, generateName, namespace, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: generateName.slice(0, -1), uid: randomUUID(), controller: true }] };
+        const validating = { ...mutating, name: `${generateName}nq7ws`, uid: randomUUID(), creationTimestamp: '2026-12-01T10:00:00Z' };
+        for (const [m, name] of [[mutating, undefined], [validating, validating.name]] as const) {
+          out.push({
+            apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+            request: {
+              uid: randomUUID(), kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' },
+              ...(name ? { name } : {}), namespace, operation: 'CREATE',
+              userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] },
+              object: { apiVersion: 'v1', kind: 'Pod', metadata: m, spec: podSpec }, oldObject: null, dryRun: false,
+            },
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function corpus(): Review[] {
+  const captured = corpusReviewFiles().flatMap((f) => NAMESPACES.map((ns) => corpusReview(f, ns)));
+  return [...captured, ...manifestPodReviews()];
+}
+
+describe('review memo: the key', () => {
+  const review = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
+  const text = JSON.stringify(review);
+
+  it('cuts the uid, and a Pod\'s name, uid and creationTimestamp, and nothing else', () => {
+    const key = reviewKey(text);
+    expect(key).toMatchObject({ uid: review.request['uid'], podNames: true, name: meta(review)?.['name'], requestName: review.request['name'] });
+    expect(reviewKey(JSON.stringify(instance(review, 3)))?.digest).toBe(key?.digest);
+    // Pretty-printed the same review reads as well (another key: the text differs).
+    expect(reviewKey(JSON.stringify(review, null, 2))?.uid).toBe(review.request['uid']);
+  });
+
+  it('any other change of the text changes the key (or makes it unreadable)', () => {
+    const key = reviewKey(text);
+    const cut = [String(review.request['uid']), String(meta(review)?.['uid']), String(meta(review)?.['creationTimestamp'])];
+    const spans = cut.flatMap((v) => { const at = text.indexOf(`"${v}"`); return at < 0 ? [] : [[at, at + v.length + 2]]; });
+    const name = String(meta(review)?.['name']);
+    for (let at = text.indexOf(`"${name}"`); at >= 0; at = text.indexOf(`"${name}"`, at + 1)) spans.push([at, at + name.length + 2]);
+    fc.assert(fc.property(fc.nat(text.length - 1), fc.integer({ min: 32, max: 126 }), (at, code) => {
+      if (spans.some(([s, e]) => at >= (s as number) && at < (e as number))) return;
+      if (text.charCodeAt(at) === code) return;
+      const changed = text.slice(0, at) + String.fromCharCode(code) + text.slice(at + 1);
+      const other = reviewKey(changed);
+      if (other) expect(other.digest).not.toBe(key?.digest);
+    }), { numRuns: 3000 });
+  });
+
+  it('names are kept in the key for kinds other than Pod', () => {
+    const deployment = corpusReview('010-mutate-CREATE-Deployment-embeddings-server.json', 'inference');
+    const a = reviewKey(JSON.stringify(deployment));
+    const renamed = structuredClone(deployment);
+    (meta(renamed) as Obj)['name'] = 'another-server';
+    renamed.request['name'] = 'another-server';
+    expect(a?.podNames).toBe(false);
+    expect(reviewKey(JSON.stringify(renamed))?.digest).not.toBe(a?.digest);
+    renamed.request['uid'] = randomUUID();
+    expect(reviewKey(JSON.stringify(deployment).replace(String(deployment.request['uid']), randomUUID()))?.digest).toBe(a?.digest);
+  });
+
+  it('a uid elsewhere (an owner reference, a label value named uid) is part of the key', () => {
+    const r = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
+    (meta(r) as Obj)['ownerReferences'] = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'x', uid: 'aaaa-1111', controller: true }];
+    (meta(r) as Obj)['labels'] = { uid: 'one', name: 'first' };
+    const a = reviewKey(JSON.stringify(r));
+    const b = structuredClone(r);
+    ((meta(b) as Obj)['ownerReferences'] as Obj[])[0]!['uid'] = 'bbbb-2222';
+    const c = structuredClone(r);
+    (meta(c) as Obj)['labels'] = { uid: 'two', name: 'first' };
+    const d = structuredClone(r);
+    (meta(d) as Obj)['labels'] = { uid: 'one', name: 'second' };
+    for (const other of [b, c, d]) expect(reviewKey(JSON.stringify(other))?.digest).not.toBe(a?.digest);
+  });
+
+  it('refuses texts it cannot read exactly: duplicate or escaped keys, odd values, not an object', () => {
+    const uid = String(review.request['uid']);
+    expect(reviewKey(text.replace('"request":{', `"request":{"uid":"${uid}",`))).toBeUndefined();
+    expect(reviewKey(text.replace('"uid":', '"u\\u0069d":'))).toBeUndefined();
+    expect(reviewKey(text.replace(`"uid":"${uid}"`, '"uid":"a b"'))).toBeUndefined();
+    expect(reviewKey(text.replace(`"uid":"${uid}"`, '"uid":7'))).toBeUndefined();
+    expect(reviewKey('[1,2]')).toBeUndefined();
+    expect(reviewKey('')).toBeUndefined();
+    expect(reviewKey('{"request":')).toBeUndefined();
+    expect(reviewKey(text.slice(0, 200))).toBeUndefined();
+    // A name with an escape is not cut: it stays in the key as written.
+    const escaped = text.replace(`"name":"${String(meta(review)?.['name'])}"`, '"name":"cuda\\u002dsmoke"');
+    expect(reviewKey(escaped)?.requestName).toBeUndefined();
+    expect(reviewKey(escaped)?.name).toBe('cuda-smoke');
+  });
+});
+
+describe('review memo: answers', () => {
+  let engine: Engine;
+  let memoApp: FastifyInstance;
+  let plainApp: FastifyInstance;
+  let metrics: Metrics;
+  let version = 0;
+  let current: () => Engine = () => engine;
+  beforeAll(async () => {
+    engine = await shippedEngine();
+    metrics = new Metrics(false);
+    memoApp = buildApp({ logger: pino({ level: 'silent' }), engine: () => current(), readiness: () => ({ ready: true, details: {} }), memoEntries: 4096, stateVersion: () => version, metrics });
+    plainApp = buildApp({ logger: pino({ level: 'silent' }), engine: () => engine, readiness: () => ({ ready: true, details: {} }) });
+    await Promise.all([memoApp.ready(), plainApp.ready()]);
+  });
+  afterAll(async () => { await memoApp.close(); await plainApp.close(); });
+
+  const send = async (app: FastifyInstance, path: string, r: Review): Promise<unknown> => {
+    const res = await app.inject({ method: 'POST', url: `${path}?timeout=10s`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(r) });
+    expect(res.statusCode).toBe(200);
+    return res.json();
+  };
+  const memoCount = async (result: string): Promise<number> => {
+    const text = await metrics.text();
+    return [...text.matchAll(new RegExp(`^gpu_admission_review_memo_total\\{endpoint="[a-z]+",result="${result}"\\} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+  };
+
+  it('a repeat gets exactly the answer a fresh judgement gives, on both endpoints, for every corpus review', async () => {
+    const reviews = corpus();
+    expect(reviews.length).toBeGreaterThan(100);
+    const hits0 = await memoCount('hit');
+    let pods = 0;
+    for (const path of ['/mutate', '/validate']) {
+      for (const r of reviews) {
+        await send(memoApp, path, instance(r, 1));
+        for (const n of [2, 3]) {
+          const next = instance(r, n);
+          expect(await send(memoApp, path, next), `${path} ${String(r.request['namespace'])} ${JSON.stringify(meta(r)?.['name'] ?? meta(r)?.['generateName'])}`).toEqual(await send(plainApp, path, next));
+        }
+        if ((r.request['kind'] as Obj)['kind'] === 'Pod') pods++;
+      }
+    }
+    // The memo really answered: most repeats were hits (Pods whose answer quotes their name are judged afresh).
+    expect((await memoCount('hit')) - hits0).toBeGreaterThan(pods * 2 * 0.8);
+  });
+
+  it('a denial names the Pod that was sent, not the first of its template', async () => {
+    const r = corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json', 'default');
+    const first = await send(memoApp, '/validate', instance(r, 11)) as { response: { allowed: boolean; status?: { message: string } } };
+    const next = instance(r, 12);
+    const second = await send(memoApp, '/validate', next) as { response: { uid: string; status?: { message: string } } };
+    expect(second.response.uid).toBe(next.request['uid']);
+    if (!first.response.allowed) expect(second.response.status?.message).toContain(`/${String(meta(next)?.['name'])} violates`);
+  });
+
+  it('is emptied when the policies or the cluster view change', async () => {
+    const r = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
+    await send(memoApp, '/mutate', instance(r, 21));
+    let hits = await memoCount('hit');
+    await send(memoApp, '/mutate', instance(r, 22));
+    expect(await memoCount('hit')).toBe(hits + 1);
+    version++;
+    hits = await memoCount('hit');
+    await send(memoApp, '/mutate', instance(r, 23));
+    expect(await memoCount('hit')).toBe(hits);
+    await send(memoApp, '/mutate', instance(r, 24));
+    expect(await memoCount('hit')).toBe(hits + 1);
+    const reloaded = await shippedEngine();
+    current = () => reloaded;
+    await send(memoApp, '/mutate', instance(r, 25));
+    expect(await memoCount('hit')).toBe(hits + 1);
+    current = () => engine;
+  });
+
+  it('a review that waited for a namespace read is not kept, and a repeat in an unknown namespace is judged afresh', async () => {
+    let unknown = true;
+    let reads = 0;
+    const app = buildApp({
+      logger: pino({ level: 'silent' }), engine: () => engine, readiness: () => ({ ready: true, details: {} }), memoEntries: 16, metrics: new Metrics(false),
+      beforeReview: () => (unknown ? (reads++, Promise.resolve()) : undefined),
+    });
+    await app.ready();
+    const r = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
+    const a = await send(app, '/mutate', instance(r, 31));
+    await send(app, '/mutate', instance(r, 32));
+    expect(reads).toBe(2);
+    unknown = false;
+    await send(app, '/mutate', instance(r, 33));
+    unknown = true;
+    const next = instance(r, 34);
+    const b = await send(app, '/mutate', next) as { response: { uid: string } };
+    expect(reads).toBe(3);
+    expect(b.response.uid).toBe(next.request['uid']);
+    expect({ ...(b as { response: object }).response, uid: '' }).toEqual({ ...(a as { response: object }).response, uid: '' });
+    await app.close();
+  });
+
+  it('bad bodies are still refused with the memo on', async () => {
+    const res = await memoApp.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: '{"kind":"AdmissionReview","request":{"uid":"x"' });
+    expect(res.statusCode).toBe(400);
+    const r = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
+    await send(memoApp, '/validate', instance(r, 41));
+    // The same text with the request's kind broken: another key, decoded and refused as before.
+    const broken = JSON.stringify(instance(r, 42)).replace('"kind":{"group":"","version":"v1","kind":"Pod"}', '"kind":7');
+    const res2 = await memoApp.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: broken });
+    expect(res2.statusCode).toBe(400);
+  });
+});
