@@ -53,8 +53,11 @@ const UID = /^"[A-Za-z0-9-]{1,64}"$/;
 const NAME = /^"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"$/;
 const TIME = /^(?:null|"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)")$/;
 
-/** Keys of the paths the scan follows: one spelled with escapes is decoded before it is compared. */
-const WATCHED = new Set(['request', 'uid', 'name', 'kind', 'object', 'metadata', 'creationTimestamp']);
+/**
+ * Keys of the paths the scan follows (one bit each, to see a key written twice): one spelled with
+ * escapes is decoded before it is compared.
+ */
+const WATCHED = new Map(['request', 'uid', 'name', 'kind', 'object', 'metadata', 'creationTimestamp'].map((k, i) => [k, 1 << i]));
 /** ObjectMeta fields the API server writes after name, uid and creationTimestamp. */
 const AFTER_TIMESTAMP = new Set(['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
 
@@ -122,23 +125,25 @@ function members(t: string, i: number, visit: (key: string, at: number) => numbe
   if (t.charCodeAt(i) !== LBRACE) return FAIL;
   i = ws(t, i + 1);
   if (t.charCodeAt(i) === RBRACE) return i + 1;
-  const seen = new Set<string>();
+  let seen = 0;
   for (;;) {
     if (t.charCodeAt(i) !== QUOTE) return FAIL;
     const end = stringEnd(t, i);
     if (end < 0) return FAIL;
-    let key = t.slice(i + 1, end - 1);
+    const key = t.slice(i + 1, end - 1);
     if (key.includes('\\')) {
+      let decoded: string;
       try {
-        key = JSON.parse(`"${key}"`) as string;
+        decoded = JSON.parse(`"${key}"`) as string;
       } catch {
         return FAIL;
       }
-      if (WATCHED.has(key)) return FAIL;
+      if (WATCHED.has(decoded)) return FAIL;
     }
-    if (WATCHED.has(key)) {
-      if (seen.has(key)) return FAIL;
-      seen.add(key);
+    const bit = WATCHED.get(key);
+    if (bit !== undefined) {
+      if ((seen & bit) !== 0) return FAIL;
+      seen |= bit;
     }
     i = ws(t, end);
     if (t.charCodeAt(i) !== COLON) return FAIL;
@@ -256,11 +261,21 @@ export interface MemoEntry {
   verdict: Verdict;
   decision: string;
   response: AdmissionReviewResponse;
+  /**
+   * The answer's JSON text in parts around the uid (and the name in a denial), made at the first
+   * repeat; null when it could not be made (the text would not round-trip).
+   */
+  text?: { parts: string[]; slots: ('uid' | 'name')[] } | null;
 }
 
 /** A bounded memo of answers, emptied when the policies or the cluster view change. */
 export class ReviewMemo {
   private readonly entries = new Map<string, MemoEntry>();
+  /**
+   * Keys judged once and not kept: an answer is kept at the second sighting of its key, so reviews
+   * that never repeat (StatefulSet Pods, indexed Jobs) cost a digest each and no kept answer.
+   */
+  private readonly seen = new Set<string>();
   private engine: Engine | undefined;
   private version = -1;
 
@@ -270,6 +285,7 @@ export class ReviewMemo {
   sync(engine: Engine | undefined, version: number): void {
     if (engine === this.engine && version === this.version) return;
     this.entries.clear();
+    this.seen.clear();
     this.engine = engine;
     this.version = version;
   }
@@ -279,18 +295,22 @@ export class ReviewMemo {
   }
 
   /**
-   * Keeps the answer to a judged review, when the instance values the key cut are what the parsed
-   * review holds and no part of the answer mentions the Pod's name.
+   * Keeps the answer to a judged review the second time its key is judged, when the instance values
+   * the key cut are what the parsed review holds and no part of the answer mentions the Pod's name:
+   * `first` (noted, not kept), `kept`, or `refused`.
    */
   offer(
     key: ReviewKey, apiVersion: AdmissionVersion, request: AdmissionRequest, verdict: Verdict, decision: string,
     response: AdmissionReviewResponse, engine: Engine, version: number,
-  ): boolean {
+  ): 'first' | 'kept' | 'refused' {
     // Judged by another engine or view than the memo now serves (a reload during the review): not kept.
-    if (engine !== this.engine || version !== this.version) return false;
-    if (this.capacity <= 0 || !cutMatches(key, request) || mentionsName(key, verdict)) {
-      return false;
+    if (engine !== this.engine || version !== this.version || this.capacity <= 0) return 'refused';
+    if (!this.seen.delete(key.digest)) {
+      if (this.seen.size >= 4 * this.capacity) this.seen.delete(this.seen.values().next().value as string);
+      this.seen.add(key.digest);
+      return 'first';
     }
+    if (!cutMatches(key, request) || mentionsName(key, verdict)) return 'refused';
     if (this.entries.size >= this.capacity) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
@@ -299,7 +319,7 @@ export class ReviewMemo {
     const meta = request.object?.['metadata'] as { namespace?: string } | undefined;
     const namespace = request.namespace ?? meta?.namespace ?? '';
     this.entries.set(key.digest, { apiVersion, namespace, request: stub(request), verdict: slim, decision, response });
-    return true;
+    return 'kept';
   }
 
   get size(): number {
@@ -339,10 +359,50 @@ function mentionsName(key: ReviewKey, v: Verdict): boolean {
   return texts.some((s) => names.some((n) => s.includes(n)));
 }
 
-/** The answer to a repeat: the kept answer with this review's uid, and its name in a denial's first line. */
-export function answerRepeat(e: MemoEntry, key: ReviewKey): { response: AdmissionReviewResponse; request: AdmissionRequest } {
+const UID_MARK = '\u0002';
+const NAME_MARK = '\u0003';
+// How JSON.stringify writes the marks (control characters are escaped).
+const MARKS = /\\u000([23])/g;
+
+/**
+ * The answer to a repeat as JSON text: the kept answer's text with this review's uid (and name).
+ * Made once per entry from the answer with marks in place of uid and name, and checked once against
+ * the answer made the long way; undefined when it cannot be (answerRepeat then gives the object).
+ */
+export function repeatText(e: MemoEntry, key: ReviewKey): string | undefined {
+  if (e.text === undefined) {
+    const marked = JSON.stringify(answerRepeat(e, { ...key, uid: UID_MARK, ...(key.podNames && 'requestName' in key ? { requestName: NAME_MARK } : {}) }).response);
+    const parts: string[] = [];
+    const slots: ('uid' | 'name')[] = [];
+    let from = 0;
+    for (const m of marked.matchAll(MARKS)) {
+      parts.push(marked.slice(from, m.index));
+      slots.push(m[1] === '2' ? 'uid' : 'name');
+      from = m.index + m[0].length;
+    }
+    parts.push(marked.slice(from));
+    e.text = { parts, slots };
+    if (fill(e.text, key) !== JSON.stringify(answerRepeat(e, key).response)) e.text = null;
+  }
+  return e.text === null ? undefined : fill(e.text, key);
+}
+
+function fill(t: { parts: string[]; slots: ('uid' | 'name')[] }, key: ReviewKey): string {
+  let out = t.parts[0] as string;
+  for (let i = 0; i < t.slots.length; i++) out += (t.slots[i] === 'uid' ? key.uid : key.requestName ?? '') + (t.parts[i + 1] as string);
+  return out;
+}
+
+/** The request of a repeat, for its log line: the kept one with this review's uid and name. */
+export function repeatRequest(e: MemoEntry, key: ReviewKey): AdmissionRequest {
   const request: AdmissionRequest = { ...e.request, uid: key.uid };
   if (key.podNames && 'requestName' in key) request.name = key.requestName;
+  return request;
+}
+
+/** The answer to a repeat: the kept answer with this review's uid, and its name in a denial's first line. */
+export function answerRepeat(e: MemoEntry, key: ReviewKey): { response: AdmissionReviewResponse; request: AdmissionRequest } {
+  const request = repeatRequest(e, key);
   const response = { ...e.response.response, uid: key.uid };
   if (response.status && key.podNames && 'requestName' in key) {
     response.status = { ...response.status, message: denialMessage(e.verdict, request) };

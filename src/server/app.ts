@@ -1,8 +1,8 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
-import { answerRepeat, reviewKey, ReviewMemo, type MemoEntry, type ReviewKey } from '../admission/memo.js';
+import { answerRepeat, repeatRequest, repeatText, reviewKey, ReviewMemo, type MemoEntry, type ReviewKey } from '../admission/memo.js';
 import { buildResponse } from '../admission/respond.js';
 import { BadReview, decodeReview, toEngineRequest, type AdmissionRequest } from '../admission/review.js';
 import type { Engine, Verdict } from '../engine/engine.js';
@@ -127,34 +127,38 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const decision = decisionOf(verdict, endpoint);
       if (memo) {
         // Kept only when nothing was read for this review and the memo still serves this engine and view.
-        const kept = key !== undefined && !waited && memo.offer(key, review.apiVersion, review.request, verdict, decision, out, engine, version);
-        deps.metrics?.memoResult(endpoint, kept ? 'miss' : 'skipped');
+        const offered = key === undefined || waited ? 'refused' : memo.offer(key, review.apiVersion, review.request, verdict, decision, out, engine, version);
+        deps.metrics?.memoResult(endpoint, offered === 'refused' ? 'skipped' : 'miss');
       }
       deps.metrics?.review(endpoint, review.request.operation, decision, verdict, performance.now() - started);
-      logReview(endpoint, review.request, req.namespace, verdict, decision, started);
+      logReview(endpoint, () => review.request, req.namespace, verdict, decision, started);
       return out;
     };
-    return async (body: unknown, key: ReviewKey | undefined): Promise<unknown> => {
+    return async (body: unknown, key: ReviewKey | undefined, reply: FastifyReply): Promise<unknown> => {
       const started = performance.now();
       if (!(body instanceof Repeat)) return judge(body, key, started);
       const { entry } = body;
       // A namespace the cache does not know yet is read first, as for any review: judged afresh.
       const read = deps.beforeReview && entry.namespace ? deps.beforeReview(entry.namespace) : undefined;
       if (read) return judge(parseJson(body.text), undefined, started, read);
-      const { response, request } = answerRepeat(entry, body.key);
+      // The kept answer's text with this uid (and name): no object to build or serialise.
+      const text = repeatText(entry, body.key);
+      const answer = text === undefined ? answerRepeat(entry, body.key).response : text;
+      if (text !== undefined) reply.type('application/json; charset=utf-8');
       deps.metrics?.memoResult(endpoint, 'hit');
-      deps.metrics?.review(endpoint, request.operation, entry.decision, entry.verdict, performance.now() - started);
-      logReview(endpoint, request, entry.namespace, entry.verdict, entry.decision, started);
-      return response;
+      deps.metrics?.review(endpoint, entry.request.operation, entry.decision, entry.verdict, performance.now() - started);
+      logReview(endpoint, () => repeatRequest(entry, body.key), entry.namespace, entry.verdict, entry.decision, started);
+      return answer;
     };
   };
 
   // Reviews that deny, warn, patch or record findings are logged at info; plain allows and skips
   // (the bulk) at debug: the metrics count them. The line is built only when it is logged.
-  const logReview = (endpoint: Endpoint, r: AdmissionRequest, namespace: string, verdict: Verdict, decision: string, started: number): void => {
+  const logReview = (endpoint: Endpoint, requestOf: () => AdmissionRequest, namespace: string, verdict: Verdict, decision: string, started: number): void => {
     const notable = decision === 'denied' || decision === 'patched' || verdict.warnings.length > 0 || verdict.recorded.length > 0;
     const level = notable ? 'info' : 'debug';
     if (!deps.logger.isLevelEnabled(level)) return;
+    const r = requestOf();
     deps.logger[level]({
       event: 'review', endpoint, uid: r.uid, namespace, kind: r.kind.kind, name: r.name,
       operation: r.operation, dryRun: r.dryRun === true, policy: verdict.policy?.name, decision,
@@ -167,8 +171,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const mutate = handle('mutate');
   const validate = handle('validate');
   const keyOf = (request: unknown): ReviewKey | undefined => (request as { reviewKey?: ReviewKey }).reviewKey;
-  app.post('/mutate', (request) => mutate(request.body, keyOf(request)));
-  app.post('/validate', (request) => validate(request.body, keyOf(request)));
+  app.post('/mutate', (request, reply) => mutate(request.body, keyOf(request), reply));
+  app.post('/validate', (request, reply) => validate(request.body, keyOf(request), reply));
   registerHealth(app, deps);
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({ error: 'NotFound', message: `${request.method} ${request.url.split('?')[0]} is not served; use POST /mutate or POST /validate` }));

@@ -19,7 +19,7 @@ export class Metrics {
     name: 'gpu_admission_mutations_total', help: 'Changes made by mutators, by mutator', labelNames: ['mutator'] as const, registers: [this.registry], collect: () => this.flush(),
   });
   private readonly memo = new Counter({
-    name: 'gpu_admission_review_memo_total', help: 'Reviews by what the review memo did: hit (answered from a judged review), miss (judged and kept), skipped (judged, not kept or not keyable)',
+    name: 'gpu_admission_review_memo_total', help: 'Reviews by what the review memo did: hit (answered as a repeat of a judged review), miss (judged; its answer kept from the second time on), skipped (judged; not one the memo reads or keeps)',
     labelNames: ['endpoint', 'result'] as const, registers: [this.registry], collect: () => this.flush(),
   });
   private readonly duration = new Histogram({

@@ -12,7 +12,9 @@
 // --phases closed,open,start,rss,cluster-rss,hostile,audit,workers (run a subset),
 // --echo-mode ack|full (the baseline answers a bare `allowed`, default, or sends the review back),
 // --profile <dir> (CPU profiles of the baseline and the webhook: <dir>/echo.cpuprofile,
-// <dir>/webhook.cpuprofile), --webhook-node-args="<node flags>" (extra node flags for every
+// <dir>/webhook.cpuprofile), --webhook-args="<serve flags>" (extra `serve` flags for every webhook
+// run, e.g. --webhook-args="--review-memo 0" to judge every review afresh),
+// --webhook-node-args="<node flags>" (extra node flags for every
 // webhook child, for experiments), --variants <n> (instances of each corpus review in the stream,
 // default 40).
 // Exit status: 0; 1 with --strict when a budget is missed or a request failed; 2 when the bench
@@ -114,13 +116,13 @@ function options() {
       connections: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' },
       policies: { type: 'string', default: '1000' }, quick: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      profile: { type: 'string' }, 'webhook-node-args': { type: 'string', default: '' }, phases: { type: 'string', default: PHASES.join(',') },
+      profile: { type: 'string' }, 'webhook-node-args': { type: 'string', default: '' }, 'webhook-args': { type: 'string', default: '' }, phases: { type: 'string', default: PHASES.join(',') },
       'echo-mode': { type: 'string', default: 'ack' }, variants: { type: 'string', default: '40' },
     },
     strict: true,
   });
   if (values.help) {
-    console.log(`usage: node test/bench/bench.mjs [--duration s] [--warmup s] [--rounds n] [--connections n] [--rate n] [--policies n] [--quick] [--strict] [--profile dir] [--phases ${PHASES.join(',')}] [--echo-mode ack|full] [--variants n] [--webhook-node-args="..."]`);
+    console.log(`usage: node test/bench/bench.mjs [--duration s] [--warmup s] [--rounds n] [--connections n] [--rate n] [--policies n] [--quick] [--strict] [--profile dir] [--phases ${PHASES.join(',')}] [--echo-mode ack|full] [--variants n] [--webhook-args="..."] [--webhook-node-args="..."]`);
     process.exit(0);
   }
   const num = (name, v, min) => {
@@ -140,6 +142,7 @@ function options() {
     strict: values.strict,
     profile: values.profile,
     webhookNodeArgs: values['webhook-node-args'].split(/\s+/).filter(Boolean),
+    webhookArgs: values['webhook-args'].split(/\s+/).filter(Boolean),
     phases: new Set(values.phases.split(',').map((p) => p.trim()).filter(Boolean)),
     echoMode: ['full', 'ack'].includes(values['echo-mode']) ? values['echo-mode'] : (() => { throw new Error('--echo-mode is full or ack'); })(),
   };
@@ -909,7 +912,7 @@ async function startWebhook(port, policies, certs, nodeArgs = [], workers = 1) {
   // would be one worker per CPU with --offline or without a cluster configuration).
   const child = startChild(`webhook(${policies})`, [
     ...WEBHOOK_NODE_ARGS, ...nodeArgs, join(ROOT, 'dist', 'main.js'), 'serve', '--policies', policies, '--host', '127.0.0.1', '--port', String(port),
-    '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0', '--log-level', 'warn', '--workers', String(workers),
+    '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0', '--log-level', 'warn', '--workers', String(workers), ...WEBHOOK_ARGS,
   ]);
   return child;
 }
@@ -1033,6 +1036,7 @@ const pad = (s, n) => String(s).padStart(n);
 const padr = (s, n) => String(s).padEnd(n);
 
 let WEBHOOK_NODE_ARGS = [];
+let WEBHOOK_ARGS = [];
 
 /**
  * Steady load at `rate` reviews/s on `conns` while `work()` runs (the hostile phase under load):
@@ -1100,6 +1104,7 @@ const medianOf = (values) => {
 async function main() {
   const opts = options();
   WEBHOOK_NODE_ARGS = opts.webhookNodeArgs;
+  WEBHOOK_ARGS = opts.webhookArgs;
   const began = Date.now();
   const perPhase = opts.warmup + opts.duration + 1;
   const budgetMs = (10 * opts.rounds * perPhase + opts.duration + opts.warmup + 150 + (opts.phases.has('workers') ? WORKER_COUNTS.length * (opts.rounds * perPhase + 15) : 0)) * 1000;
