@@ -25,7 +25,7 @@ import type { AdmissionRequest, AdmissionVersion } from './review.js';
  *    `request.uid`, `request.name` and `request.object.metadata.{name,uid,creationTimestamp}` and
  *    nothing at another path; a key written twice in one object before the scan stops, or a key
  *    spelled with escapes that decodes to one of these names, makes the review one the memo skips;
- *  - names are cut only for Pods, and an answer is kept only when no finding, note or patch
+ *  - names are cut only for core Pods (request.kind group "" and kind Pod), and an answer is kept only when no finding, note or patch
  *    mentions the Pod's name (a message that quotes it would be wrong for the next Pod);
  *  - the scan stops after `request.object.metadata`'s creationTimestamp (or its labels, annotations,
  *    owner references, finalizers or managedFields, which the API server writes after it): what
@@ -183,6 +183,7 @@ export function reviewKey(text: string, maxLength = 1 << 20): ReviewKey | undefi
   const t = text;
   const spans: Span[] = [];
   let kind: string | undefined;
+  let group: string | undefined;
   let uidSeen = false;
   const value = (field: Field, at: number, shape: RegExp): number => {
     const end = valueEnd(t, at);
@@ -217,7 +218,9 @@ export function reviewKey(text: string, maxLength = 1 << 20): ReviewKey | undefi
     if (key === 'kind') {
       return members(t, v, (k, w) => {
         const end = valueEnd(t, w);
-        if (k === 'kind' && end > 0 && t.charCodeAt(w) === QUOTE) kind = t.slice(w + 1, end - 1);
+        // As JSON.parse reads them: the last of a repeated key counts ('kind' repeated fails above).
+        if (k === 'kind') kind = end > 0 && t.charCodeAt(w) === QUOTE ? t.slice(w + 1, end - 1) : undefined;
+        if (k === 'group') group = end > 0 ? t.slice(w, end) : undefined;
         return end;
       });
     }
@@ -230,7 +233,8 @@ export function reviewKey(text: string, maxLength = 1 << 20): ReviewKey | undefi
   // that is a body the API server does not write, and it is simply not memoised.
   const uidSpan = spans.find((s) => s.field === 'uid');
   if (!uidSpan) return undefined;
-  const podNames = kind === 'Pod';
+  // A core Pod (`"group":""`, as the API server writes it); a CRD of kind Pod keeps its names.
+  const podNames = kind === 'Pod' && group === '""';
   const cut = podNames ? spans : [uidSpan];
   const key: ReviewKey = { digest: '', uid: t.slice(uidSpan.start + 1, uidSpan.end - 1), podNames };
   let keyText = '';

@@ -268,3 +268,15 @@ describe('review memo: answers', () => {
     expect(res2.statusCode).toBe(400);
   });
 });
+
+describe('review memo: kinds', () => {
+  it('a kind Pod of another group keeps its names in the key', () => {
+    const r = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
+    (r.request['kind'] as Obj)['group'] = 'example.com';
+    expect(reviewKey(JSON.stringify(r))?.podNames).toBe(false);
+    const noGroup = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
+    delete (noGroup.request['kind'] as Obj)['group'];
+    expect(reviewKey(JSON.stringify(noGroup))?.podNames).toBe(false);
+    expect(reviewKey(JSON.stringify(corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference')))?.podNames).toBe(true);
+  });
+});

@@ -449,6 +449,8 @@ export interface Cluster {
   ensureNamespace(name: string): Promise<V1Namespace>;
   /** Review lines the webhook logged (JSON lines of its stdout). */
   webhookReviews(): Array<Record<string, unknown>>;
+  /** The webhook's /metrics text (Prometheus exposition), from its review port. */
+  webhookMetrics(): Promise<string>;
   /** The review lines of one object, once at least `count` arrived (the log is written after the answer). */
   reviewsOf(namespace: string, name: string, count: number): Promise<Array<Record<string, unknown>>>;
   logTails(lines?: number): string;
@@ -714,6 +716,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       apiServerLabelsNamespaces,
       ensureNamespace,
       webhookReviews,
+      webhookMetrics: async () => (await get(`${webhookUrl}/metrics`, { ca })).body,
       reviewsOf,
       logTails,
       stop,

@@ -171,6 +171,39 @@ describe.skipIf(!ASSETS)('placement with the real kube-scheduler and fake Nodes 
     }
   });
 
+  it('answers the replicas of one template from the review memo: the same patch, the same pool', async () => {
+    const memoHits = async (): Promise<number> => [...(await c.webhookMetrics()).matchAll(/^gpu_admission_review_memo_total\{endpoint="(?:mutate|validate)",result="hit"\} (\d+)$/gm)]
+      .reduce((n, m) => n + Number(m[1]), 0);
+    const before = await memoHits();
+    // amd.com/gpu: the mi300x pool (8 per node) has room for the burst after the Pods above.
+    const labels = { app: 'rocm-burst' };
+    const replicas = 6;
+    await c.apps.createNamespacedDeployment({
+      namespace: 'research',
+      body: { metadata: { name: 'rocm-burst' }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [ctr({ 'amd.com/gpu': '1' })] } } } },
+    });
+    const deadline = Date.now() + 30_000;
+    let pods: V1Pod[] = [];
+    while (Date.now() < deadline) {
+      pods = (await c.core.listNamespacedPod({ namespace: 'research', labelSelector: 'app=rocm-burst' })).items;
+      if (pods.length === replicas && pods.every((p) => p.spec?.nodeName)) break;
+      await sleep(250);
+    }
+    expect(pods).toHaveLength(replicas);
+    // The ReplicaSet controller sends one review per Pod, the same but for uid (and, validating, the
+    // generated name, uid and creationTimestamp): from the third on they are answered as repeats.
+    const hits = (await memoHits()) - before;
+    process.stderr.write(`[e2e] ${replicas} replicas: ${hits} reviews answered by the review memo\n`);
+    expect(hits).toBeGreaterThan(0);
+    const placement = (p: V1Pod): unknown => ({ nodeSelector: p.spec?.nodeSelector, tolerations: p.spec?.tolerations, priorityClassName: p.spec?.priorityClassName, probes: p.spec?.containers.map((x) => x.startupProbe) });
+    for (const p of pods) {
+      admitted.push({ ns: 'research', name: p.metadata!.name! });
+      // Every replica got the same patch, whether judged or answered as a repeat.
+      expect(placement(p)).toEqual(placement(pods[0]!));
+      expect(poolOf(await boundNode('research', p.metadata!.name!))).toBe('mi300x');
+    }
+  });
+
   describe('spec.nodeName, judged against the named Node', () => {
     it('admits a GPU Pod named onto a node of an allowed pool, which runs there', async () => {
       const body = pod('named-l4', { 'nvidia.com/gpu': '1' }, { nodeName: nodeOf('l4') });
