@@ -272,6 +272,9 @@ export interface MemoEntry {
   text?: { parts: string[]; slots: ('uid' | 'name')[] } | null;
 }
 
+const COLD_AFTER = 256;
+const SAMPLE = 8;
+
 /** A bounded memo of answers, emptied when the policies or the cluster view change. */
 export class ReviewMemo {
   private readonly entries = new Map<string, MemoEntry>();
@@ -280,6 +283,13 @@ export class ReviewMemo {
    * that never repeat (StatefulSet Pods, indexed Jobs) cost a digest each and no kept answer.
    */
   private readonly seen = new Set<string>();
+  /**
+   * Keyed reviews since the last repeat. After COLD_AFTER of them the traffic is taken not to repeat
+   * and only one review in SAMPLE is keyed (a digest costs about a twentieth of a judgement), until
+   * a repeat shows again.
+   */
+  private sinceHit = 0;
+  private tick = 0;
   private engine: Engine | undefined;
   private version = -1;
 
@@ -294,8 +304,17 @@ export class ReviewMemo {
     this.version = version;
   }
 
+  /** Whether to key this review: every one, but one in SAMPLE when nothing has repeated lately. */
+  shouldKey(): boolean {
+    if (this.capacity <= 0) return false;
+    return this.sinceHit < COLD_AFTER || (++this.tick & (SAMPLE - 1)) === 0;
+  }
+
   get(key: ReviewKey): MemoEntry | undefined {
-    return this.entries.get(key.digest);
+    const e = this.entries.get(key.digest);
+    if (e) this.sinceHit = 0;
+    else if (this.sinceHit < COLD_AFTER) this.sinceHit++;
+    return e;
   }
 
   /**

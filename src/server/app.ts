@@ -74,7 +74,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const text = body as string;
       const url = request.routeOptions.url;
       const memo = memos && (url === '/mutate' ? memos.mutate : url === '/validate' ? memos.validate : undefined);
-      const key = memo ? reviewKey(text) : undefined;
+      const key = memo?.shouldKey() ? reviewKey(text) : undefined;
       if (memo && key) {
         memo.sync(deps.engine(), stateVersion());
         const entry = memo.get(key);

@@ -19,7 +19,7 @@ export class Metrics {
     name: 'gpu_admission_mutations_total', help: 'Changes made by mutators, by mutator', labelNames: ['mutator'] as const, registers: [this.registry], collect: () => this.flush(),
   });
   private readonly memo = new Counter({
-    name: 'gpu_admission_review_memo_total', help: 'Reviews by what the review memo did: hit (answered as a repeat of a judged review), miss (judged; its answer kept from the second time on), skipped (judged; not one the memo reads or keeps)',
+    name: 'gpu_admission_review_memo_total', help: 'Reviews by what the review memo did: hit (answered as a repeat of a judged review), miss (judged; its answer kept from the second time on), skipped (judged; not keyed: a body the memo does not read, an answer it does not keep, or not sampled while nothing repeats)',
     labelNames: ['endpoint', 'result'] as const, registers: [this.registry], collect: () => this.flush(),
   });
   private readonly duration = new Histogram({

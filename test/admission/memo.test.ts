@@ -280,3 +280,31 @@ describe('review memo: kinds', () => {
     expect(reviewKey(JSON.stringify(corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference')))?.podNames).toBe(true);
   });
 });
+
+describe('review memo: traffic that does not repeat', () => {
+  it('keys one review in eight after 256 keyed reviews without a repeat, and every one again after a repeat', async () => {
+    const { ReviewMemo } = await import('../../src/admission/memo.js');
+    const memo = new ReviewMemo(16);
+    const key = (n: number) => ({ digest: `d${n}`, uid: `u${n}`, podNames: false });
+    for (let i = 0; i < 256; i++) {
+      expect(memo.shouldKey()).toBe(true);
+      expect(memo.get(key(i))).toBeUndefined();
+    }
+    const keyed = Array.from({ length: 64 }, () => memo.shouldKey()).filter(Boolean).length;
+    expect(keyed).toBe(8);
+    // A repeat: keep an answer (judged twice), then find it.
+    const engine = {} as Engine;
+    memo.sync(engine, 0);
+    const request = { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' as const, namespace: 'ns' };
+    const verdict = { denials: [], warnings: [], recorded: [], patch: [], notes: [], assumptions: [] };
+    const response = { apiVersion: 'admission.k8s.io/v1' as const, kind: 'AdmissionReview' as const, response: { uid: 'u1', allowed: true } };
+    expect(memo.offer(key(1), 'admission.k8s.io/v1', request, verdict, 'allowed', response, engine, 0)).toBe('first');
+    expect(memo.offer(key(1), 'admission.k8s.io/v1', request, verdict, 'allowed', response, engine, 0)).toBe('kept');
+    expect(memo.get(key(1))).toBeDefined();
+    expect(Array.from({ length: 16 }, () => memo.shouldKey()).every(Boolean)).toBe(true);
+    // Another engine or cluster view: nothing kept from before, and nothing kept that was judged by the old one.
+    memo.sync(engine, 1);
+    expect(memo.get(key(1))).toBeUndefined();
+    expect(memo.offer(key(2), 'admission.k8s.io/v1', request, verdict, 'allowed', response, engine, 0)).toBe('refused');
+  });
+});
