@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Loopback benchmark of the admission webhook against a bare fastify HTTPS baseline.
 //
-//   npm run bench                       # full run (~5 min): every phase, every budget
-//   node test/bench/bench.mjs --quick   # short run (~1.5 min)
+//   npm run bench                       # full run (~8 min): every phase, every budget
+//   node test/bench/bench.mjs --quick   # short run (~2 min)
 //   node test/bench/bench.mjs --strict  # exit 1 when a budget is missed
 //
 // Options: --duration <s> (measured seconds per phase, default 10), --warmup <s> (default 2),
-// --rounds <n> (baseline/webhook alternations, default 2), --connections <n> (default 32),
+// --rounds <n> (baseline/webhook alternations, default 3), --connections <n> (default 32),
 // --rate <n> (open-loop reviews/s, default 1000), --policies <n> (NamespacePolicies of the start,
 // RSS and cluster-view runs, default 1000), --quick (duration 3, warmup 1, rounds 1), --strict,
 // --phases closed,open,start,rss,cluster-rss,hostile,audit,workers (run a subset),
@@ -134,7 +134,7 @@ function options() {
   return {
     duration: num('duration', values.duration ?? (quick ? 3 : 10), 0.5),
     warmup: num('warmup', values.warmup ?? (quick ? 1 : 2), 0),
-    rounds: Math.floor(num('rounds', values.rounds ?? (quick ? 1 : 2), 1)),
+    rounds: Math.floor(num('rounds', values.rounds ?? (quick ? 1 : 3), 1)),
     connections: Math.floor(num('connections', values.connections, 1)),
     rate: num('rate', values.rate, 1),
     policies: Math.floor(num('policies', values.policies, 1)),

@@ -10,7 +10,7 @@ let ctx: FuzzContext;
 beforeAll(async () => {
   ctx = await fuzzContext();
 });
-afterAll(async () => ctx.app.close());
+afterAll(async () => { await ctx.app.close(); await ctx.memoApp.close(); });
 
 it('fuzz', async () => {
   const seed = Number(process.env['FUZZ_SEED'] ?? 1);

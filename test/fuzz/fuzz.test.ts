@@ -15,7 +15,7 @@ let ctx: FuzzContext;
 beforeAll(async () => {
   ctx = await fuzzContext();
 });
-afterAll(async () => ctx.app.close());
+afterAll(async () => { await ctx.app.close(); await ctx.memoApp.close(); });
 
 it(`generated reviews keep every invariant (seed ${SEED})`, async () => {
   const report = await runFuzz(ctx, { seed: SEED, numRuns: NUM_RUNS });

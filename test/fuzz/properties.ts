@@ -46,14 +46,17 @@ export interface FuzzContext {
   set: PolicySet;
   engine: Engine;
   app: FastifyInstance;
+  /** The same app with the review memo on (server/app.ts, admission/memo.ts). */
+  memoApp: FastifyInstance;
 }
 
 export async function fuzzContext(): Promise<FuzzContext> {
   const set = await loadPolicyDir(POLICIES_DIR);
   const engine = engineFor(set);
   const app = buildApp({ logger: pino({ level: 'silent' }), engine: () => engine, readiness: () => ({ ready: true, details: {} }) });
-  await app.ready();
-  return { set, engine, app };
+  const memoApp = buildApp({ logger: pino({ level: 'silent' }), engine: () => engine, readiness: () => ({ ready: true, details: {} }), memoEntries: 256 });
+  await Promise.all([app.ready(), memoApp.ready()]);
+  return { set, engine, app, memoApp };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,6 +500,42 @@ export async function checkHttp(ctx: FuzzContext, body: Json, stats: Stats): Pro
   }
 }
 
+/**
+ * Another instance of a review, as the API server sends it for the next Pod of a template: a new
+ * request uid and, for a Pod, a new name (request and object), object uid and creationTimestamp.
+ */
+function instanceOf(body: Json, n: number): Json {
+  const next = structuredClone(body);
+  const r = next['request'] as Json;
+  r['uid'] = `fuzz-${n}-${Math.random().toString(36).slice(2, 10)}`;
+  const meta = (r['object'] as Json | null | undefined)?.['metadata'] as Json | undefined;
+  if (meta && typeof meta === 'object') {
+    if (typeof meta['name'] === 'string') {
+      meta['name'] = `${meta['name']}-${n}`;
+      if (typeof r['name'] === 'string') r['name'] = meta['name'];
+    }
+    if (typeof meta['uid'] === 'string') meta['uid'] = `${n}-${meta['uid']}`;
+    if (typeof meta['creationTimestamp'] === 'string') meta['creationTimestamp'] = `2026-12-0${1 + (n % 9)}T10:00:00Z`;
+  }
+  return next;
+}
+
+/**
+ * The review memo answers a repeat exactly as a fresh judgement would: the review is judged twice
+ * by the memo app (the answer is kept), then a third instance gets, byte for byte, the text the
+ * plain app gives it.
+ */
+export async function checkMemo(ctx: FuzzContext, body: Json): Promise<void> {
+  for (const endpoint of ['mutate', 'validate'] as const) {
+    const url = `/${endpoint}?timeout=10s`;
+    for (const n of [1, 2]) await ctx.memoApp.inject({ method: 'POST', url, payload: JSON.stringify(instanceOf(body, n)), headers: { 'content-type': 'application/json' } });
+    const third = JSON.stringify(instanceOf(body, 3));
+    const [memo, fresh] = await Promise.all([ctx.memoApp, ctx.app].map((app) => app.inject({ method: 'POST', url, payload: third, headers: { 'content-type': 'application/json' } })));
+    ensure(memo!.statusCode === fresh!.statusCode && memo!.body === fresh!.body, 'a repeat gets the answer a fresh judgement gives (review memo)',
+      () => `/${endpoint}: memo ${memo!.statusCode} ${memo!.body.slice(0, 300)} vs fresh ${fresh!.statusCode} ${fresh!.body.slice(0, 300)}`);
+  }
+}
+
 /** Every (container, key) of a JSON tree, depth first, for picking what to corrupt. */
 function slots(root: unknown): [Json, string | number][] {
   const out: [Json, string | number][] = [];
@@ -545,6 +584,17 @@ export async function checkMalformed(ctx: FuzzContext, body: Json, stats: Stats)
       ensure(out['response']?.['uid'] === body['request']['uid'], 'the uid is echoed', () => show(out['response']));
       if (endpoint === 'validate') ensure(out['response']['patch'] === undefined, '/validate never patches', () => show(out['response']));
     }
+  }
+  // With the review memo on, the same answers: a malformed body is refused as before, and one that
+  // decodes is answered, the third time, as a fresh judgement answers it.
+  for (const endpoint of ['mutate', 'validate'] as const) {
+    const url = `/${endpoint}`;
+    const send = (app: FastifyInstance) => app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } });
+    await send(ctx.memoApp);
+    await send(ctx.memoApp);
+    const [memo, fresh] = await Promise.all([send(ctx.memoApp), send(ctx.app)]);
+    ensure(memo.statusCode === fresh.statusCode && memo.body === fresh.body, 'the review memo answers a malformed review as without it',
+      () => `/${endpoint}: memo ${memo.statusCode} ${memo.body.slice(0, 300)} vs ${fresh.statusCode} ${fresh.body.slice(0, 300)}`);
   }
   if (decodes && !poisoned) stats.malformed200++;
   else stats.malformed400++;
@@ -602,7 +652,7 @@ export async function runFuzz(ctx: FuzzContext, o: FuzzOptions): Promise<FuzzRep
   const properties: PropertyReport[] = [];
   const plans = [
     { name: 'engine' as const, prop: fc.property(arb.review, (r) => { checkEngine(ctx, r, stats, o.strict); }) },
-    { name: 'http' as const, prop: fc.asyncProperty(arb.review, async (r) => { await checkHttp(ctx, r, stats); }) },
+    { name: 'http' as const, prop: fc.asyncProperty(arb.review, async (r) => { await checkHttp(ctx, r, stats); await checkMemo(ctx, r); }) },
     { name: 'malformed' as const, prop: fc.asyncProperty(arb.malformed, async ({ review, corruptions }) => { await checkMalformed(ctx, corrupt(review, corruptions), stats); }) },
   ].filter((p) => !o.only || p.name === o.only);
   const total = plans.reduce((n, p) => n + SHARE[p.name], 0);
