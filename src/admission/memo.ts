@@ -273,6 +273,8 @@ export interface MemoEntry {
 }
 
 const COLD_AFTER = 256;
+/** Characters of the longest answer kept (1,024 per endpoint: at most 16 MiB in all). */
+const MAX_ANSWER = 8192;
 const SAMPLE = 8;
 
 /** A bounded memo of answers, emptied when the policies or the cluster view change. */
@@ -334,6 +336,8 @@ export class ReviewMemo {
       return 'first';
     }
     if (!cutMatches(key, request) || mentionsName(key, verdict)) return 'refused';
+    // A long answer (a pathological spec's tens of findings) is not worth keeping: the memo stays small.
+    if (JSON.stringify(response).length > MAX_ANSWER) return 'refused';
     if (this.entries.size >= this.capacity) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);

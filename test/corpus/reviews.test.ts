@@ -1,12 +1,18 @@
 /**
  * The AdmissionReviews of the external corpus (captured elsewhere, from another kube-apiserver) go
  * through the HTTP app like the project's own: answered, uid echoed, and every patch applies to
- * the object as the API server applies it and needs no second pass.
+ * the object as the API server applies it and needs no second pass. With the review memo on, the
+ * next instance of each (another Pod of the same template) gets byte for byte the fresh answer.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reviewKey } from '../../src/admission/memo.js';
 import { applyLikeApiServer } from '../../src/admission/patch.js';
+import { buildApp } from '../../src/server/app.js';
 import { decodePatchB64, type Review, useShippedApp } from '../support/app.js';
 import { REVIEWS_CORPUS } from './paths.js';
 
@@ -41,5 +47,44 @@ describe('external captured reviews', () => {
     const patched = applyLikeApiServer(structuredClone(review.request.object), patch) as Record<string, unknown>;
     const again = await app().inject({ method: 'POST', url: `/mutate?timeout=10s`, payload: { ...review, request: { ...review.request, object: patched } } });
     expect(decodePatchB64((again.json() as { response: { patch?: string } }).response.patch)).toEqual([]);
+  });
+});
+
+describe('external captured reviews and the review memo', () => {
+  const { engine } = useShippedApp();
+  let memoApp: FastifyInstance;
+  let plainApp: FastifyInstance;
+  beforeAll(async () => {
+    memoApp = buildApp({ logger: pino({ level: 'silent' }), engine: () => engine(), readiness: () => ({ ready: true, details: {} }), memoEntries: 1024 });
+    plainApp = buildApp({ logger: pino({ level: 'silent' }), engine: () => engine(), readiness: () => ({ ready: true, details: {} }) });
+    await Promise.all([memoApp.ready(), plainApp.ready()]);
+  });
+  afterAll(async () => { await memoApp.close(); await plainApp.close(); });
+
+  /** The next Pod of the same template, as the API server sends it: new uid, and a Pod's new name and object uid. */
+  function instance(r: Review, n: number): Review {
+    const next = structuredClone(r);
+    next.request['uid'] = randomUUID();
+    const meta = next.request.object?.['metadata'] as Record<string, unknown> | undefined;
+    if (meta && typeof meta['name'] === 'string' && (next.request['kind'] as { kind?: string }).kind === 'Pod') {
+      meta['name'] = `${String(meta['name']).slice(0, 40)}-${n}`;
+      if (typeof next.request['name'] === 'string') next.request['name'] = meta['name'];
+      if (typeof meta['uid'] === 'string') meta['uid'] = randomUUID();
+    }
+    return next;
+  }
+
+  it.each(files.flatMap((file) => NAMESPACES.map((namespace) => ({ file, namespace }))))('$file in $namespace: keyed, and a repeat gets the fresh answer byte for byte', async ({ file, namespace }) => {
+    const review = inNamespace(file, namespace);
+    // The scan reads what this kube-apiserver wrote.
+    expect(reviewKey(JSON.stringify(review))?.uid).toBe(review.request['uid']);
+    const endpoint = file.includes('-mutate-') ? 'mutate' : 'validate';
+    const send = (app: FastifyInstance, r: Review) => app.inject({ method: 'POST', url: `/${endpoint}?timeout=10s`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(r) });
+    await send(memoApp, instance(review, 1));
+    await send(memoApp, instance(review, 2));
+    const third = instance(review, 3);
+    const [memo, fresh] = await Promise.all([send(memoApp, third), send(plainApp, third)]);
+    expect(memo.statusCode).toBe(200);
+    expect(memo.payload).toBe(fresh.payload);
   });
 });
