@@ -17,20 +17,21 @@ import type { AdmissionRequest, AdmissionVersion } from './review.js';
  * answer carrying the new uid and, in a denial's first line, the new name.
  *
  * Why a key can only match a review that would get the same answer:
- *  - the text outside the cut values is compared whole (SHA-256 of it), so two reviews with one key
- *    differ only inside the cut values;
+ *  - the text outside the cut values is compared whole (SHA-256 of it, led by the list of the fields
+ *    cut), so two reviews with one key differ only inside the cut values;
  *  - a cut value is a plain JSON string (or null) whose characters are checked (no quote, no
  *    escape), so the text around it parses to the same structure, and the scan that found it
  *    follows the JSON structure (strings, escapes, nesting) from the start of the body: it cuts
  *    `request.uid`, `request.name` and `request.object.metadata.{name,uid,creationTimestamp}` and
  *    nothing at another path; a key written twice in one object before the scan stops, or a key
  *    spelled with escapes that decodes to one of these names, makes the review one the memo skips;
- *  - names are cut only for core Pods (request.kind group "" and kind Pod), and an answer is kept only when no finding, note or patch
- *    mentions the Pod's name (a message that quotes it would be wrong for the next Pod);
+ *  - names are cut only for core Pods (request.kind group "" and kind Pod), and an answer is kept
+ *    only when no finding, note or patch mentions the Pod's name (a message that quotes it would be
+ *    wrong for the next Pod);
  *  - the scan stops after `request.object.metadata`'s creationTimestamp (or its labels, annotations,
  *    owner references, finalizers or managedFields, which the API server writes after it): what
- *    follows stays in the key as it is, so a later repeat of a cut key (JSON's last one wins) is
- *    compared whole too;
+ *    follows stays in the key as written, so if a cut key is written again further on (JSON.parse
+ *    keeps the last), two reviews of one key hold the same value there and parse alike;
  *  - the memo is emptied whenever the policies (the engine) or anything in the cluster view change,
  *    and a review that had to wait for a namespace read is not kept.
  * Bodies the scan cannot read (not an object, other field types) are judged as usual.
@@ -159,6 +160,7 @@ function members(t: string, i: number, visit: (key: string, at: number) => numbe
 }
 
 type Field = 'uid' | 'requestName' | 'name' | 'objectUid' | 'created';
+const FIELD_CODE: Record<Field, string> = { uid: 'u', requestName: 'r', name: 'n', objectUid: 'o', created: 'c' };
 
 interface Span { field: Field; start: number; end: number }
 
@@ -237,7 +239,10 @@ export function reviewKey(text: string, maxLength = 1 << 20): ReviewKey | undefi
   const podNames = kind === 'Pod' && group === '""';
   const cut = podNames ? spans : [uidSpan];
   const key: ReviewKey = { digest: '', uid: t.slice(uidSpan.start + 1, uidSpan.end - 1), podNames };
-  let keyText = '';
+  // The fields cut, in order, lead the digested text: with them, two texts of one key have their cuts
+  // at the same places (a raw control character in a body the memo has not parsed cannot stand in
+  // for a cut), so the second is the first with other plain strings in those places.
+  let keyText = `${cut.map((s) => FIELD_CODE[s.field]).join('')}:`;
   let from = 0;
   for (const s of cut) {
     keyText += t.slice(from, s.start) + CUT;

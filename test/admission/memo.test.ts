@@ -308,3 +308,18 @@ describe('review memo: traffic that does not repeat', () => {
     expect(memo.offer(key(2), 'admission.k8s.io/v1', request, verdict, 'allowed', response, engine, 0)).toBe('refused');
   });
 });
+
+describe('review memo: texts the memo has not parsed', () => {
+  it('a raw control character cannot stand in for a cut value', () => {
+    const r = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
+    const text = JSON.stringify(r);
+    const a = reviewKey(text);
+    expect(a?.name).toBeDefined();
+    // The object's name replaced by a raw \u0001 (not JSON): the scan does not cut it, and the key differs.
+    const name = `"${String(meta(r)?.['name'])}"`;
+    const at = text.indexOf(name, text.indexOf('"object"'));
+    const forged = text.slice(0, at) + '\u0001' + text.slice(at + name.length);
+    const b = reviewKey(forged);
+    if (b) expect(b.digest).not.toBe(a?.digest);
+  });
+});
