@@ -32,6 +32,9 @@ import type { AdmissionRequest, AdmissionVersion } from './review.js';
  *    owner references, finalizers or managedFields, which the API server writes after it): what
  *    follows stays in the key as written, so if a cut key is written again further on (JSON.parse
  *    keeps the last), two reviews of one key hold the same value there and parse alike;
+ *  - what the scan read (the cut values, a core Pod's kind) is checked against the parsed review
+ *    before its answer is kept: a body whose later text changes what JSON.parse makes of it is
+ *    judged each time;
  *  - the memo is emptied whenever the policies (the engine) or anything in the cluster view change,
  *    and a review that had to wait for a namespace read is not kept.
  * Bodies the scan cannot read (not an object, other field types) are judged as usual.
@@ -372,6 +375,8 @@ function stub(r: AdmissionRequest): AdmissionRequest {
 function cutMatches(key: ReviewKey, r: AdmissionRequest): boolean {
   if (r.uid !== key.uid) return false;
   if (!key.podNames) return true;
+  // What the scan read as a core Pod is one as parsed too (a later repeat of request.kind would win).
+  if (r.kind?.kind !== 'Pod' || r.kind?.group !== '') return false;
   const meta = r.object?.['metadata'] as { name?: unknown; uid?: unknown; creationTimestamp?: unknown } | undefined;
   if ('requestName' in key && r.name !== key.requestName) return false;
   if ('name' in key && meta?.name !== key.name) return false;

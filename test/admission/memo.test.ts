@@ -10,7 +10,7 @@ import { reviewKey } from '../../src/admission/memo.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { buildApp } from '../../src/server/app.js';
 import { Metrics } from '../../src/server/metrics.js';
-import { corpusReview, corpusReviewFiles, PUBLIC_DIR, shippedEngine, type Review } from '../support/app.js';
+import { corpusReview, corpusReviewFiles, PUBLIC_DIR, shippedEngine, testApp, type Review } from '../support/app.js';
 
 const ECOSYSTEM_DIR = new URL('../fixtures/ecosystem/', import.meta.url).pathname;
 const NAMESPACES = ['inference', 'training', 'notebooks', 'research', 'default'];
@@ -321,5 +321,29 @@ describe('review memo: texts the memo has not parsed', () => {
     const forged = text.slice(0, at) + '\u0001' + text.slice(at + name.length);
     const b = reviewKey(forged);
     if (b) expect(b.digest).not.toBe(a?.digest);
+  });
+});
+
+describe('review memo: what the scan read is what JSON.parse reads', () => {
+  it('a request.kind written again after the scan stopped (JSON.parse keeps the last) is not kept as a Pod', async () => {
+    const engine = await shippedEngine();
+    const metrics = new Metrics(false);
+    const app = buildApp({ logger: pino({ level: 'silent' }), engine: () => engine, readiness: () => ({ ready: true, details: {} }), memoEntries: 16, metrics });
+    const r = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
+    const withKind = (n: number): string => {
+      const text = JSON.stringify(instance(r, n));
+      return `${text.slice(0, -2)},"kind":{"group":"apps","version":"v1","kind":"DaemonSet"}}}`;
+    };
+    expect(reviewKey(withKind(1))?.podNames).toBe(true);
+    const send = (payload: string) => app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload });
+    for (const n of [1, 2]) await send(withKind(n));
+    // Judged afresh: the text parsed as a DaemonSet, whose name may decide its verdict.
+    const third = withKind(3);
+    const res = await send(third);
+    const fresh = await testApp(() => engine).inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: third });
+    expect(res.payload).toBe(fresh.payload);
+    expect(await metrics.text()).not.toMatch(/gpu_admission_review_memo_total\{endpoint="validate",result="hit"\} [1-9]/);
+    expect(await metrics.text()).toMatch(/gpu_admission_review_memo_total\{endpoint="validate",result="skipped"\} 1/);
+    await app.close();
   });
 });
