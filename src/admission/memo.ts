@@ -262,6 +262,9 @@ export function reviewKey(text: string, maxLength = 1 << 20): ReviewKey | undefi
   return key;
 }
 
+/** A judged review as the handler offers it: the whole request and verdict (the memo keeps less). */
+export type Judged = Omit<MemoEntry, 'text'>;
+
 /** What the handler keeps of a judged review to answer its repeats. */
 export interface MemoEntry {
   apiVersion: AdmissionVersion;
@@ -332,10 +335,8 @@ export class ReviewMemo {
    * the key cut are what the parsed review holds and no part of the answer mentions the Pod's name:
    * `first` (noted, not kept), `kept`, or `refused`.
    */
-  offer(
-    key: ReviewKey, apiVersion: AdmissionVersion, request: AdmissionRequest, verdict: Verdict, decision: string,
-    response: AdmissionReviewResponse, engine: Engine, version: number,
-  ): 'first' | 'kept' | 'refused' {
+  offer(key: ReviewKey, judged: Judged, engine: Engine, version: number): 'first' | 'kept' | 'refused' {
+    const { request, verdict, response } = judged;
     // Judged by another engine or view than the memo now serves (a reload during the review): not kept.
     if (engine !== this.engine || version !== this.version || this.capacity <= 0) return 'refused';
     if (!this.seen.delete(key.digest)) {
@@ -350,15 +351,8 @@ export class ReviewMemo {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    const slim: Verdict = { ...verdict, patch: [] };
-    const meta = request.object?.['metadata'] as { namespace?: string } | undefined;
-    const namespace = request.namespace ?? meta?.namespace ?? '';
-    this.entries.set(key.digest, { apiVersion, namespace, request: stub(request), verdict: slim, decision, response });
+    this.entries.set(key.digest, { ...judged, request: stub(request), verdict: { ...verdict, patch: [] } });
     return 'kept';
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }
 

@@ -127,7 +127,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const decision = decisionOf(verdict, endpoint);
       if (memo) {
         // Kept only when nothing was read for this review and the memo still serves this engine and view.
-        const offered = key === undefined || waited ? 'refused' : memo.offer(key, review.apiVersion, review.request, verdict, decision, out, engine, version);
+        const offered = key === undefined || waited ? 'refused' : memo.offer(key, { apiVersion: review.apiVersion, namespace: req.namespace, request: review.request, verdict, decision, response: out }, engine, version);
         deps.metrics?.memoResult(endpoint, offered === 'refused' ? 'skipped' : 'miss');
       }
       deps.metrics?.review(endpoint, review.request.operation, decision, verdict, performance.now() - started);

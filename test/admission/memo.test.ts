@@ -10,33 +10,13 @@ import { reviewKey } from '../../src/admission/memo.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { buildApp } from '../../src/server/app.js';
 import { Metrics } from '../../src/server/metrics.js';
-import { corpusReview, corpusReviewFiles, PUBLIC_DIR, shippedEngine, testApp, type Review } from '../support/app.js';
+import { corpusReview, corpusReviewFiles, nextInstance, PUBLIC_DIR, shippedEngine, testApp, type Review } from '../support/app.js';
 
 const ECOSYSTEM_DIR = new URL('../fixtures/ecosystem/', import.meta.url).pathname;
 const NAMESPACES = ['inference', 'training', 'notebooks', 'research', 'default'];
-const GENERATED = 'bcdfghjklmnpqrstvwxz2456789';
 
 type Obj = Record<string, unknown>;
 const meta = (r: Review): Obj | undefined => r.request.object?.['metadata'] as Obj | undefined;
-
-/** Another instance of the same review, as the API server would send it for the next Pod of a template. */
-function instance(r: Review, n: number): Review {
-  const next = structuredClone(r);
-  next.request['uid'] = randomUUID();
-  const m = meta(next);
-  if (m && r.request.kind && (r.request['kind'] as Obj)['kind'] === 'Pod') {
-    if (typeof m['name'] === 'string') {
-      const name = typeof m['generateName'] === 'string'
-        ? m['generateName'] + Array.from({ length: 5 }, (_, i) => GENERATED[(n * 7 + i * 13) % GENERATED.length]).join('')
-        : `${String(m['name']).slice(0, 50)}-${n}`;
-      m['name'] = name;
-      if (typeof next.request['name'] === 'string') next.request['name'] = name;
-    }
-    if (typeof m['uid'] === 'string') m['uid'] = randomUUID();
-    if (typeof m['creationTimestamp'] === 'string') m['creationTimestamp'] = new Date(Date.UTC(2026, 11, 1, 10, 0, n)).toISOString().replace('.000Z', 'Z');
-  }
-  return next;
-}
 
 /** Pod reviews of the fixture manifests' Pods and Pod templates, in the mutating and the validating shape. */
 function manifestPodReviews(): Review[] {
@@ -84,7 +64,7 @@ describe('review memo: the key', () => {
   it('cuts the uid, and a Pod\'s name, uid and creationTimestamp, and nothing else', () => {
     const key = reviewKey(text);
     expect(key).toMatchObject({ uid: review.request['uid'], podNames: true, name: meta(review)?.['name'], requestName: review.request['name'] });
-    expect(reviewKey(JSON.stringify(instance(review, 3)))?.digest).toBe(key?.digest);
+    expect(reviewKey(JSON.stringify(nextInstance(review, 3)))?.digest).toBe(key?.digest);
     // Pretty-printed the same review reads as well (another key: the text differs).
     expect(reviewKey(JSON.stringify(review, null, 2))?.uid).toBe(review.request['uid']);
   });
@@ -187,10 +167,10 @@ describe('review memo: answers', () => {
     for (const path of ['/mutate', '/validate']) {
       for (const r of reviews) {
         // Judged twice (the answer is kept the second time), then answered as repeats.
-        await send(memoApp, path, instance(r, 1));
-        await send(memoApp, path, instance(r, 2));
+        await send(memoApp, path, nextInstance(r, 1));
+        await send(memoApp, path, nextInstance(r, 2));
         for (const n of [3, 4]) {
-          const next = instance(r, n);
+          const next = nextInstance(r, n);
           // Byte for byte: the kept answer's text with this uid and name is what serialising a fresh verdict gives.
           expect(await sendText(memoApp, path, next), `${path} ${String(r.request['namespace'])} ${JSON.stringify(meta(r)?.['name'] ?? meta(r)?.['generateName'])}`).toBe(await sendText(plainApp, path, next));
         }
@@ -203,9 +183,9 @@ describe('review memo: answers', () => {
 
   it('a denial names the Pod that was sent, not the first of its template', async () => {
     const r = corpusReview('007-validate-CREATE-Pod-cuda-smoke-unlisted.json', 'default');
-    await send(memoApp, '/validate', instance(r, 10));
-    const first = await send(memoApp, '/validate', instance(r, 11)) as { response: { allowed: boolean; status?: { message: string } } };
-    const next = instance(r, 12);
+    await send(memoApp, '/validate', nextInstance(r, 10));
+    const first = await send(memoApp, '/validate', nextInstance(r, 11)) as { response: { allowed: boolean; status?: { message: string } } };
+    const next = nextInstance(r, 12);
     const second = await send(memoApp, '/validate', next) as { response: { uid: string; status?: { message: string } } };
     expect(second.response.uid).toBe(next.request['uid']);
     if (!first.response.allowed) expect(second.response.status?.message).toContain(`/${String(meta(next)?.['name'])} violates`);
@@ -213,22 +193,22 @@ describe('review memo: answers', () => {
 
   it('is emptied when the policies or the cluster view change', async () => {
     const r = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
-    await send(memoApp, '/mutate', instance(r, 20));
-    await send(memoApp, '/mutate', instance(r, 21));
+    await send(memoApp, '/mutate', nextInstance(r, 20));
+    await send(memoApp, '/mutate', nextInstance(r, 21));
     let hits = await memoCount('hit');
-    await send(memoApp, '/mutate', instance(r, 22));
+    await send(memoApp, '/mutate', nextInstance(r, 22));
     expect(await memoCount('hit')).toBe(hits + 1);
     version++;
     hits = await memoCount('hit');
-    await send(memoApp, '/mutate', instance(r, 23));
-    await send(memoApp, '/mutate', instance(r, 24));
+    await send(memoApp, '/mutate', nextInstance(r, 23));
+    await send(memoApp, '/mutate', nextInstance(r, 24));
     expect(await memoCount('hit')).toBe(hits);
-    await send(memoApp, '/mutate', instance(r, 25));
+    await send(memoApp, '/mutate', nextInstance(r, 25));
     expect(await memoCount('hit')).toBe(hits + 1);
     const reloaded = await shippedEngine();
     current = () => reloaded;
-    await send(memoApp, '/mutate', instance(r, 26));
-    await send(memoApp, '/mutate', instance(r, 27));
+    await send(memoApp, '/mutate', nextInstance(r, 26));
+    await send(memoApp, '/mutate', nextInstance(r, 27));
     expect(await memoCount('hit')).toBe(hits + 1);
     current = () => engine;
   });
@@ -242,14 +222,14 @@ describe('review memo: answers', () => {
     });
     await app.ready();
     const r = corpusReview('001-mutate-CREATE-Pod-cuda-smoke.json', 'inference');
-    const a = await send(app, '/mutate', instance(r, 31));
-    await send(app, '/mutate', instance(r, 32));
+    const a = await send(app, '/mutate', nextInstance(r, 31));
+    await send(app, '/mutate', nextInstance(r, 32));
     expect(reads).toBe(2);
     unknown = false;
-    await send(app, '/mutate', instance(r, 33));
-    await send(app, '/mutate', instance(r, 35));
+    await send(app, '/mutate', nextInstance(r, 33));
+    await send(app, '/mutate', nextInstance(r, 35));
     unknown = true;
-    const next = instance(r, 34);
+    const next = nextInstance(r, 34);
     const b = await send(app, '/mutate', next) as { response: { uid: string } };
     expect(reads).toBe(3);
     expect(b.response.uid).toBe(next.request['uid']);
@@ -261,9 +241,9 @@ describe('review memo: answers', () => {
     const res = await memoApp.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: '{"kind":"AdmissionReview","request":{"uid":"x"' });
     expect(res.statusCode).toBe(400);
     const r = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
-    await send(memoApp, '/validate', instance(r, 41));
+    await send(memoApp, '/validate', nextInstance(r, 41));
     // The same text with the request's kind broken: another key, decoded and refused as before.
-    const broken = JSON.stringify(instance(r, 42)).replace('"kind":{"group":"","version":"v1","kind":"Pod"}', '"kind":7');
+    const broken = JSON.stringify(nextInstance(r, 42)).replace('"kind":{"group":"","version":"v1","kind":"Pod"}', '"kind":7');
     const res2 = await memoApp.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: broken });
     expect(res2.statusCode).toBe(400);
   });
@@ -298,14 +278,15 @@ describe('review memo: traffic that does not repeat', () => {
     const request = { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' as const, namespace: 'ns' };
     const verdict = { denials: [], warnings: [], recorded: [], patch: [], notes: [], assumptions: [] };
     const response = { apiVersion: 'admission.k8s.io/v1' as const, kind: 'AdmissionReview' as const, response: { uid: 'u1', allowed: true } };
-    expect(memo.offer(key(1), 'admission.k8s.io/v1', request, verdict, 'allowed', response, engine, 0)).toBe('first');
-    expect(memo.offer(key(1), 'admission.k8s.io/v1', request, verdict, 'allowed', response, engine, 0)).toBe('kept');
+    const judged = { apiVersion: 'admission.k8s.io/v1' as const, namespace: 'ns', request, verdict, decision: 'allowed', response };
+    expect(memo.offer(key(1), judged, engine, 0)).toBe('first');
+    expect(memo.offer(key(1), judged, engine, 0)).toBe('kept');
     expect(memo.get(key(1))).toBeDefined();
     expect(Array.from({ length: 16 }, () => memo.shouldKey()).every(Boolean)).toBe(true);
     // Another engine or cluster view: nothing kept from before, and nothing kept that was judged by the old one.
     memo.sync(engine, 1);
     expect(memo.get(key(1))).toBeUndefined();
-    expect(memo.offer(key(2), 'admission.k8s.io/v1', request, verdict, 'allowed', response, engine, 0)).toBe('refused');
+    expect(memo.offer(key(2), judged, engine, 0)).toBe('refused');
   });
 });
 
@@ -331,7 +312,7 @@ describe('review memo: what the scan read is what JSON.parse reads', () => {
     const app = buildApp({ logger: pino({ level: 'silent' }), engine: () => engine, readiness: () => ({ ready: true, details: {} }), memoEntries: 16, metrics });
     const r = corpusReview('002-validate-CREATE-Pod-cuda-smoke.json', 'inference');
     const withKind = (n: number): string => {
-      const text = JSON.stringify(instance(r, n));
+      const text = JSON.stringify(nextInstance(r, n));
       return `${text.slice(0, -2)},"kind":{"group":"apps","version":"v1","kind":"DaemonSet"}}}`;
     };
     expect(reviewKey(withKind(1))?.podNames).toBe(true);

@@ -4,7 +4,6 @@
  * the object as the API server applies it and needs no second pass. With the review memo on, the
  * next instance of each (another Pod of the same template) gets byte for byte the fresh answer.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewKey } from '../../src/admission/memo.js';
 import { applyLikeApiServer } from '../../src/admission/patch.js';
 import { buildApp } from '../../src/server/app.js';
-import { decodePatchB64, type Review, useShippedApp } from '../support/app.js';
+import { decodePatchB64, nextInstance, type Review, useShippedApp } from '../support/app.js';
 import { REVIEWS_CORPUS } from './paths.js';
 
 const files = readdirSync(REVIEWS_CORPUS).filter((f) => f.endsWith('.json')).sort();
@@ -61,28 +60,15 @@ describe('external captured reviews and the review memo', () => {
   });
   afterAll(async () => { await memoApp.close(); await plainApp.close(); });
 
-  /** The next Pod of the same template, as the API server sends it: new uid, and a Pod's new name and object uid. */
-  function instance(r: Review, n: number): Review {
-    const next = structuredClone(r);
-    next.request['uid'] = randomUUID();
-    const meta = next.request.object?.['metadata'] as Record<string, unknown> | undefined;
-    if (meta && typeof meta['name'] === 'string' && (next.request['kind'] as { kind?: string }).kind === 'Pod') {
-      meta['name'] = `${String(meta['name']).slice(0, 40)}-${n}`;
-      if (typeof next.request['name'] === 'string') next.request['name'] = meta['name'];
-      if (typeof meta['uid'] === 'string') meta['uid'] = randomUUID();
-    }
-    return next;
-  }
-
-  it.each(files.flatMap((file) => NAMESPACES.map((namespace) => ({ file, namespace }))))('$file in $namespace: keyed, and a repeat gets the fresh answer byte for byte', async ({ file, namespace }) => {
+    it.each(files.flatMap((file) => NAMESPACES.map((namespace) => ({ file, namespace }))))('$file in $namespace: keyed, and a repeat gets the fresh answer byte for byte', async ({ file, namespace }) => {
     const review = inNamespace(file, namespace);
     // The scan reads what this kube-apiserver wrote.
     expect(reviewKey(JSON.stringify(review))?.uid).toBe(review.request['uid']);
     const endpoint = file.includes('-mutate-') ? 'mutate' : 'validate';
     const send = (app: FastifyInstance, r: Review) => app.inject({ method: 'POST', url: `/${endpoint}?timeout=10s`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(r) });
-    await send(memoApp, instance(review, 1));
-    await send(memoApp, instance(review, 2));
-    const third = instance(review, 3);
+    await send(memoApp, nextInstance(review, 1));
+    await send(memoApp, nextInstance(review, 2));
+    const third = nextInstance(review, 3);
     const [memo, fresh] = await Promise.all([send(memoApp, third), send(plainApp, third)]);
     expect(memo.statusCode).toBe(200);
     expect(memo.payload).toBe(fresh.payload);

@@ -37,6 +37,7 @@ import { engineFor } from '../../src/engine/build.js';
 import type { GpuPool, PolicySet } from '../../src/policy/types.js';
 import { buildApp } from '../../src/server/app.js';
 import { globMatch } from '../../src/util/glob.js';
+import { nextInstance } from '../support/app.js';
 
 type Json = Record<string, any>;
 
@@ -500,25 +501,7 @@ export async function checkHttp(ctx: FuzzContext, body: Json, stats: Stats): Pro
   }
 }
 
-/**
- * Another instance of a review, as the API server sends it for the next Pod of a template: a new
- * request uid and, for a Pod, a new name (request and object), object uid and creationTimestamp.
- */
-function instanceOf(body: Json, n: number): Json {
-  const next = structuredClone(body);
-  const r = next['request'] as Json;
-  r['uid'] = `fuzz-${n}-${Math.random().toString(36).slice(2, 10)}`;
-  const meta = (r['object'] as Json | null | undefined)?.['metadata'] as Json | undefined;
-  if (meta && typeof meta === 'object') {
-    if (typeof meta['name'] === 'string') {
-      meta['name'] = `${meta['name']}-${n}`;
-      if (typeof r['name'] === 'string') r['name'] = meta['name'];
-    }
-    if (typeof meta['uid'] === 'string') meta['uid'] = `${n}-${meta['uid']}`;
-    if (typeof meta['creationTimestamp'] === 'string') meta['creationTimestamp'] = `2026-12-0${1 + (n % 9)}T10:00:00Z`;
-  }
-  return next;
-}
+const instanceOf = (body: Json, n: number): Json => nextInstance(body as { request: Record<string, unknown> }, n) as Json;
 
 /**
  * The review memo answers a repeat exactly as a fresh judgement would: the review is judged twice

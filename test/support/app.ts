@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { join } from 'node:path';
@@ -32,6 +33,30 @@ export function corpusReview(file: string, namespace?: string): Review {
     if (meta) meta['namespace'] = namespace;
   }
   return review;
+}
+
+const NAME_GENERATOR = 'bcdfghjklmnpqrstvwxz2456789';
+
+/**
+ * Another instance of a review, as the API server sends it for the next Pod of one template: a new
+ * request uid and, for a Pod, a new name (generateName and 5 characters of the API server's name
+ * generator, else `<name>-<n>`; request.name to match), object uid and creationTimestamp.
+ */
+export function nextInstance<T extends { request: Record<string, unknown> }>(review: T, n: number): T {
+  const next = structuredClone(review);
+  const r = next.request;
+  r['uid'] = randomUUID();
+  const meta = (r['object'] as { metadata?: Record<string, unknown> } | null | undefined)?.metadata;
+  if (!meta || typeof meta !== 'object' || (r['kind'] as { kind?: unknown } | undefined)?.kind !== 'Pod') return next;
+  if (typeof meta['name'] === 'string') {
+    meta['name'] = typeof meta['generateName'] === 'string'
+      ? meta['generateName'] + Array.from({ length: 5 }, (_, i) => NAME_GENERATOR[(n * 7 + i * 13) % NAME_GENERATOR.length]).join('')
+      : `${meta['name'].slice(0, 50)}-${n}`;
+    if (typeof r['name'] === 'string') r['name'] = meta['name'];
+  }
+  if (typeof meta['uid'] === 'string') meta['uid'] = randomUUID();
+  if (typeof meta['creationTimestamp'] === 'string') meta['creationTimestamp'] = new Date(Date.UTC(2026, 11, 1, 10, 0, n % 60)).toISOString().replace('.000Z', 'Z');
+  return next;
 }
 
 export function corpusReviewFiles(): string[] {
